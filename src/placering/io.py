@@ -1,0 +1,376 @@
+"""Scenario and plan files (JSON), shipped regions, and atomic writes.
+
+Parsing is strict: unknown keys, missing required keys and wrong types are
+:class:`InvalidInputError` naming the file, the entity and the field. Nothing here unpickles,
+evaluates or fetches anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from placering.children import Child
+from placering.exceptions import InvalidInputError
+from placering.homes import Home
+from placering.policy import KINDS, Policy
+from placering.region import Municipality, Region, Road
+from placering.result import (
+    STATUSES,
+    Assignment,
+    Explanation,
+    Plan,
+    SolverStats,
+    Totals,
+    Unplacement,
+    whole,
+)
+from placering.scenario import Scenario
+
+__all__ = [
+    "SCENARIO_FORMAT",
+    "PLAN_FORMAT",
+    "load_region",
+    "plan_from_dict",
+    "plan_to_dict",
+    "read_plan",
+    "read_scenario",
+    "region_to_dict",
+    "scenario_from_dict",
+    "scenario_to_dict",
+    "shipped_regions",
+    "write_json",
+]
+
+SCENARIO_FORMAT = "placering.scenario/1"
+PLAN_FORMAT = "placering.plan/1"
+REGION_FORMAT = "placering.region/1"
+
+_HOME_REQUIRED = ("id", "kind", "municipality", "capacity")
+_HOME_OPTIONAL = ("owner", "min_age", "max_age", "competences", "max_care_level", "cost_per_day", "reserved_for")
+_CHILD_REQUIRED = ("id", "municipality", "age")
+_CHILD_OPTIONAL = ("needs", "care_level", "sibling_group", "max_km", "current_home")
+_POLICY_KEYS = ("costs_per_day", "max_km", "pooling", "siblings", "keep_current", "objective")
+_LISTS = ("competences", "reserved_for", "needs")
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _entity(kind: str, i: int, item: Any) -> str:
+    ident = item.get("id") if isinstance(item, dict) else None
+    return f"{kind}[{i}] {ident!r}" if isinstance(ident, str) else f"{kind}[{i}]"
+
+
+def _check_keys(
+    item: Any, entity: str, required: tuple[str, ...], optional: tuple[str, ...], what: str = "an object"
+) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise InvalidInputError(f"must be {what}, got {type(item).__name__}", entity=entity)
+    for key in item:
+        if key not in required and key not in optional:
+            raise InvalidInputError(f"unknown field {key!r}", entity=entity, field=str(key))
+    for key in required:
+        if key not in item:
+            raise InvalidInputError(f"{key} is required", entity=entity, field=key)
+    return item
+
+
+def _list_fields(item: dict[str, Any], entity: str) -> dict[str, Any]:
+    """Need and competence lists must be JSON arrays (a bare string would be split into letters)."""
+    for key in _LISTS:
+        if key in item and not isinstance(item[key], list):
+            raise InvalidInputError(
+                f"{key} must be a list of strings, got {item[key]!r}", entity=entity, field=key
+            )
+    return item
+
+
+def _build(cls: Any, item: dict[str, Any], entity: str) -> Any:
+    try:
+        return cls(**item)
+    except InvalidInputError as error:
+        raise error.located(entity=entity) from None
+
+
+def region_from_dict(data: Any) -> Region:
+    """An inline region object ``{"name", "municipalities", "roads"}``."""
+    _check_keys(data, "region", ("name", "municipalities", "roads"), ())
+    for key in ("municipalities", "roads"):
+        if not isinstance(data[key], list):
+            raise InvalidInputError(f"{key} must be a list, got {data[key]!r}", entity="region", field=key)
+    municipalities = []
+    for i, m in enumerate(data["municipalities"]):
+        entity = f"region municipalities[{i}]"
+        _check_keys(m, entity, ("code", "name", "lat", "lon"), ("population",))
+        municipalities.append(_build(Municipality, m, entity))
+    roads = []
+    for i, r in enumerate(data["roads"]):
+        entity = f"region roads[{i}]"
+        _check_keys(r, entity, ("from", "to", "km"), ())
+        roads.append(_build(Road, {"a": r["from"], "b": r["to"], "km": r["km"]}, entity))
+    try:
+        return Region(name=data["name"], municipalities=municipalities, roads=roads)
+    except InvalidInputError as error:
+        if error.entity.startswith("region"):
+            raise
+        raise error.located(entity="region") from None
+
+
+def shipped_regions() -> tuple[str, ...]:
+    """Names of the regions that ship with placering."""
+    folder = resources.files("placering") / "regions"
+    return tuple(sorted(p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")))
+
+
+@cache
+def load_region(name: str) -> Region:
+    """A region shipped with placering, by name (``"dalarna"``)."""
+    if name not in shipped_regions():
+        known = ", ".join(shipped_regions())
+        raise InvalidInputError(
+            f"region names unknown shipped region {name!r} (shipped: {known})", entity="scenario", field="region"
+        )
+    text = (resources.files("placering") / "regions" / f"{name}.json").read_text(encoding="utf-8")
+    data = json.loads(text)
+    return Region(
+        name=data["name"],
+        municipalities=[
+            Municipality(code=m["code"], name=m["name"], lat=m["lat"], lon=m["lon"], population=m.get("population"))
+            for m in data["municipalities"]
+        ],
+        roads=[Road(a=r["from"], b=r["to"], km=r["km"]) for r in data["roads"]],
+    )
+
+
+def region_metadata(name: str) -> dict[str, Any]:
+    """The shipped region file as it is, with seats, counties and source tags."""
+    text = (resources.files("placering") / "regions" / f"{name}.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
+def _policy_from_dict(data: Any) -> Policy:
+    _check_keys(data, "policy", (), _POLICY_KEYS)
+    values = dict(data)
+    for key in ("costs_per_day", "max_km"):
+        if key in values and not isinstance(values[key], dict):
+            raise InvalidInputError(
+                f"{key} must map placement kinds to numbers, got {values[key]!r}", entity="policy", field=key
+            )
+    if "objective" in values and not isinstance(values["objective"], list):
+        raise InvalidInputError(
+            f"objective must be a list of terms, got {values['objective']!r}", entity="policy", field="objective"
+        )
+    return _build(Policy, values, "policy")
+
+
+def scenario_from_dict(data: Any, *, file: str = "") -> Scenario:
+    """A validated scenario from parsed ``placering.scenario/1`` JSON."""
+    try:
+        _check_keys(data, "scenario", ("region", "homes", "children"), ("format", "policy"))
+        if "format" in data and data["format"] != SCENARIO_FORMAT:
+            raise InvalidInputError(
+                f"format must be {SCENARIO_FORMAT!r}, got {data['format']!r}", entity="scenario", field="format"
+            )
+        region_data = data["region"]
+        region = load_region(region_data) if isinstance(region_data, str) else region_from_dict(region_data)
+        policy = _policy_from_dict(data.get("policy", {}))
+        homes, children = [], []
+        for key, required, optional, cls, out in (
+            ("homes", _HOME_REQUIRED, _HOME_OPTIONAL, Home, homes),
+            ("children", _CHILD_REQUIRED, _CHILD_OPTIONAL, Child, children),
+        ):
+            if not isinstance(data[key], list):
+                raise InvalidInputError(f"{key} must be a list, got {data[key]!r}", entity="scenario", field=key)
+            for i, item in enumerate(data[key]):
+                entity = _entity(key, i, item)
+                _list_fields(_check_keys(item, entity, required, optional), entity)
+                out.append(_build(cls, item, entity))
+        return Scenario(region=region, policy=policy, homes=homes, children=children)
+    except InvalidInputError as error:
+        raise error.located(file=file) from None
+
+
+def _read_json(path: str | os.PathLike[str]) -> Any:
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError("no such file", file=name) from None
+    except IsADirectoryError:
+        raise InvalidInputError("is a directory, not a file", file=name) from None
+    except UnicodeDecodeError:
+        raise InvalidInputError("is not UTF-8 text", file=name) from None
+    except OSError as error:
+        raise InvalidInputError(f"cannot be read ({error.strerror})", file=name) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(
+            f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", file=name
+        ) from None
+
+
+def read_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Read and validate a ``placering.scenario/1`` file."""
+    return scenario_from_dict(_read_json(path), file=str(path))
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def region_to_dict(region: Region) -> dict[str, Any]:
+    """The region as an inline object (municipalities and roads)."""
+    return {
+        "name": region.name,
+        "municipalities": [
+            {"code": m.code, "name": m.name, "lat": m.lat, "lon": m.lon}
+            | ({"population": m.population} if m.population is not None else {})
+            for m in region.municipalities
+        ],
+        "roads": [{"from": r.a, "to": r.b, "km": whole(r.km)} for r in region.roads],
+    }
+
+
+def _is_shipped(region: Region) -> bool:
+    return region.name in shipped_regions() and load_region(region.name) == region
+
+
+def scenario_to_dict(scenario: Scenario, *, inline_region: bool = False) -> dict[str, Any]:
+    """The scenario as ``placering.scenario/1`` JSON, defaults left out.
+
+    A shipped region is written by name unless ``inline_region``.
+    """
+    region = scenario.region
+    policy = scenario.policy
+    homes = []
+    for h in scenario.homes:
+        item: dict[str, Any] = {"id": h.id, "kind": h.kind, "municipality": h.municipality, "capacity": h.capacity}
+        if h.owner != h.municipality:
+            item["owner"] = h.owner
+        if (h.min_age, h.max_age) != (0, 20):
+            item["min_age"], item["max_age"] = h.min_age, h.max_age
+        if h.competences:
+            item["competences"] = sorted(h.competences)
+        item["max_care_level"] = h.max_care_level
+        if h.cost_per_day is not None:
+            item["cost_per_day"] = whole(h.cost_per_day)
+        if h.reserved_for:
+            item["reserved_for"] = sorted(h.reserved_for)
+        homes.append(item)
+    children = []
+    for c in scenario.children:
+        child: dict[str, Any] = {"id": c.id, "municipality": c.municipality, "age": c.age}
+        if c.needs:
+            child["needs"] = sorted(c.needs)
+        if c.care_level != 1:
+            child["care_level"] = c.care_level
+        for key in ("sibling_group", "max_km", "current_home"):
+            value = getattr(c, key)
+            if value is not None:
+                child[key] = whole(value) if key == "max_km" else value
+        children.append(child)
+    return {
+        "format": SCENARIO_FORMAT,
+        "region": region_to_dict(region) if inline_region or not _is_shipped(region) else region.name,
+        "policy": {
+            "costs_per_day": {k: whole(v) for k, v in policy.costs_per_day.to_dict().items()},
+            "max_km": {k: (None if v is None else whole(v)) for k, v in policy.max_km.to_dict().items()},
+            "pooling": policy.pooling,
+            "siblings": policy.siblings,
+            "keep_current": policy.keep_current,
+            "objective": list(policy.objective),
+        },
+        "homes": homes,
+        "children": children,
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The plan as ``placering.plan/1`` JSON."""
+    data: dict[str, Any] = {
+        "format": PLAN_FORMAT,
+        "status": plan.status,
+        "assignments": [
+            {"child": a.child, "home": a.home, "kind": a.kind, "km": float(a.km), "cost_per_day": whole(a.cost_per_day)}
+            for a in plan.assignments
+        ],
+        "unplaced": [{"child": u.child, "reasons": list(u.reasons)} for u in plan.unplaced],
+        "totals": plan.totals.to_dict(),
+        "explanations": {child: e.text for child, e in plan.explanations.items()},
+    }
+    if plan.bounds:
+        data["bounds"] = {k: whole(v) for k, v in plan.bounds.items()}
+    if plan.solver is not None:
+        data["solver"] = plan.solver.to_dict()
+    return data
+
+
+def plan_from_dict(data: Any, *, file: str = "") -> Plan:
+    """A plan from ``placering.plan/1`` JSON (for checking plans written by any tool)."""
+    try:
+        _check_keys(
+            data,
+            "plan",
+            ("status", "assignments", "unplaced", "totals"),
+            ("format", "explanations", "bounds", "solver"),
+        )
+        if data["status"] not in STATUSES:
+            raise InvalidInputError(f"status must be one of {STATUSES}, got {data['status']!r}", entity="plan")
+        assignments = []
+        for i, a in enumerate(data["assignments"]):
+            entity = f"assignments[{i}]"
+            _check_keys(a, entity, ("child", "home", "kind", "km", "cost_per_day"), ())
+            if a["kind"] not in KINDS:
+                raise InvalidInputError(f"kind must be one of {KINDS}, got {a['kind']!r}", entity=entity)
+            assignments.append(Assignment(**a))
+        unplaced = []
+        for i, u in enumerate(data["unplaced"]):
+            _check_keys(u, f"unplaced[{i}]", ("child",), ("reasons",))
+            unplaced.append(Unplacement(child=u["child"], reasons=tuple(u.get("reasons", ()))))
+        totals = data["totals"]
+        _check_keys(totals, "totals", ("unplaced", "hvb", "consultant", "cost_per_day", "km"), ("split_siblings",))
+        explanations = data.get("explanations", {})
+        return Plan(
+            status=data["status"],
+            assignments=tuple(assignments),
+            unplaced=tuple(unplaced),
+            totals=Totals(**({"split_siblings": 0} | totals)),
+            explanations={c: Explanation(child=c, rule="", text=t) for c, t in explanations.items()},
+            bounds=dict(data.get("bounds", {})),
+            solver=SolverStats(**data["solver"]) if isinstance(data.get("solver"), Mapping) else None,
+        )
+    except InvalidInputError as error:
+        raise error.located(file=file) from None
+    except TypeError as error:
+        raise InvalidInputError(f"has a malformed entry ({error})", file=file) from None
+
+
+def read_plan(path: str | os.PathLike[str]) -> Plan:
+    return plan_from_dict(_read_json(path), file=str(path))
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    """Write JSON atomically: a temporary file in the same folder, then a rename over ``path``.
+
+    A reader never sees half a file, and a failure leaves any earlier file untouched.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, ensure_ascii=False, indent=1)
+            out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,226 @@
+"""The plan a solve returns: assignments, unplaced children, totals and explanations."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from placering.policy import KINDS
+from placering.region import decimal_scale
+from placering.scenario import Scenario
+
+__all__ = [
+    "STATUSES",
+    "Assignment",
+    "Explanation",
+    "MunicipalityBreakdown",
+    "Plan",
+    "SolverStats",
+    "Totals",
+    "Unplacement",
+    "totals_of",
+]
+
+#: ``optimal``: proven; ``feasible``: the best plan found when the time limit hit.
+STATUSES = ("optimal", "feasible", "infeasible")
+
+#: The totals key of each objective term (``cost`` is reported as ``cost_per_day``).
+TOTAL_OF_TERM = {
+    "unplaced": "unplaced",
+    "hvb": "hvb",
+    "consultant": "consultant",
+    "split_siblings": "split_siblings",
+    "cost": "cost_per_day",
+    "km": "km",
+}
+
+DAYS_PER_YEAR = 365
+
+
+def whole(value: float) -> float | int:
+    """``14300.0`` as ``14300``: costs and km read better without a trailing ``.0``."""
+    return int(value) if float(value).is_integer() else value
+
+
+@attrs.frozen(kw_only=True)
+class Assignment:
+    """One child in one home, with the road km from the child's municipality and the cost."""
+
+    child: str
+    home: str
+    kind: str
+    km: float
+    cost_per_day: float
+    kept: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class Unplacement:
+    """A child left without a placement, and why."""
+
+    child: str
+    reasons: tuple[str, ...] = ()
+
+
+@attrs.frozen(kw_only=True)
+class Explanation:
+    """Why a child ends in an HVB or consultant home, or unplaced, in domain terms.
+
+    ``rule`` is a short category for summaries: ``needs``, ``age``, ``care_level``,
+    ``distance``, ``pooling``, ``kin``, ``none`` (no home of the cheaper kinds at all),
+    ``full`` (the suitable cheaper homes are taken), ``siblings`` or ``objective``.
+    """
+
+    child: str
+    rule: str
+    text: str
+
+
+@attrs.frozen(kw_only=True)
+class Totals:
+    """Every objective term over all children, those kept in their current home too."""
+
+    unplaced: int
+    hvb: int
+    consultant: int
+    split_siblings: int
+    cost_per_day: float
+    km: float
+
+    def term(self, name: str) -> float:
+        """The total of objective term ``name`` (``cost`` reads ``cost_per_day``)."""
+        return getattr(self, TOTAL_OF_TERM[name])
+
+    def vector(self, terms: Iterable[str]) -> tuple[float, ...]:
+        return tuple(self.term(t) for t in terms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "unplaced": self.unplaced,
+            "hvb": self.hvb,
+            "consultant": self.consultant,
+            "split_siblings": self.split_siblings,
+            "cost_per_day": whole(self.cost_per_day),
+            "km": float(self.km),
+        }
+
+
+def totals_of(scenario: Scenario, home_of: Mapping[str, str]) -> Totals:
+    """Totals of the plan that puts each child ``c`` in ``home_of[c]`` (absent: unplaced).
+
+    Sums run over integer-scaled km and costs, so equal plans give bit-identical totals.
+    """
+    region = scenario.region
+    cost_scale = decimal_scale(scenario.cost_of(h) for h in scenario.homes)
+    kinds: Counter[str] = Counter()
+    km_units = cost_units = unplaced = 0
+    for child in scenario.children:
+        home_id = home_of.get(child.id)
+        if home_id is None:
+            unplaced += 1
+            continue
+        home = scenario.home(home_id)
+        kinds[home.kind] += 1
+        km_units += region.km_units(child.municipality, home.municipality)
+        cost_units += round(scenario.cost_of(home) * cost_scale)
+    split = 0
+    for members in scenario.sibling_groups.values():
+        homes = {home_of[c.id] for c in members if c.id in home_of}
+        split += max(0, len(homes) - 1)
+    return Totals(
+        unplaced=unplaced,
+        hvb=kinds["hvb"],
+        consultant=kinds["consultant"],
+        split_siblings=split,
+        cost_per_day=cost_units / cost_scale,
+        km=km_units / region.km_scale,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class SolverStats:
+    """How the solve went: wall time, stages, seed, workers and the OR-Tools version."""
+
+    wall_s: float
+    seed: int = 0
+    workers: int = 1
+    stages: int = 0
+    units: int = 0
+    arcs: int = 0
+    engine: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+@attrs.frozen(kw_only=True)
+class MunicipalityBreakdown:
+    """Placements by kind, unplaced children and costs for one responsible municipality."""
+
+    code: str
+    name: str
+    placements: Mapping[str, int]
+    unplaced: int
+    cost_per_day: float
+
+    @property
+    def children(self) -> int:
+        return sum(self.placements.values()) + self.unplaced
+
+    @property
+    def cost_per_year(self) -> float:
+        return self.cost_per_day * DAYS_PER_YEAR
+
+
+@attrs.frozen(kw_only=True)
+class Plan:
+    """A placement plan: every child of the scenario once, in ``assignments`` or ``unplaced``.
+
+    ``bounds`` holds, for a ``feasible`` plan, a certified lower bound on each objective
+    term the solver did not prove.
+    """
+
+    status: str
+    assignments: tuple[Assignment, ...]
+    unplaced: tuple[Unplacement, ...]
+    totals: Totals
+    explanations: Mapping[str, Explanation] = attrs.field(factory=dict)
+    bounds: Mapping[str, float] = attrs.field(factory=dict)
+    solver: SolverStats | None = None
+
+    def home_of(self) -> dict[str, str]:
+        """Child id to home id, for the placed children."""
+        return {a.child: a.home for a in self.assignments}
+
+    def assignment_of(self, child_id: str) -> Assignment | None:
+        for a in self.assignments:
+            if a.child == child_id:
+                return a
+        return None
+
+    def by_municipality(self, scenario: Scenario) -> tuple[MunicipalityBreakdown, ...]:
+        """The breakdown per responsible municipality, in the region's order."""
+        placements: dict[str, Counter[str]] = defaultdict(Counter)
+        costs: dict[str, float] = defaultdict(float)
+        unplaced: Counter[str] = Counter()
+        for a in self.assignments:
+            code = scenario.child(a.child).municipality
+            placements[code][a.kind] += 1
+            costs[code] += a.cost_per_day
+        for u in self.unplaced:
+            unplaced[scenario.child(u.child).municipality] += 1
+        used = {c.municipality for c in scenario.children}
+        return tuple(
+            MunicipalityBreakdown(
+                code=m.code,
+                name=m.name,
+                placements={kind: placements[m.code][kind] for kind in KINDS},
+                unplaced=unplaced[m.code],
+                cost_per_day=costs[m.code],
+            )
+            for m in scenario.region.municipalities
+            if m.code in used
+        )
