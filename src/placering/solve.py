@@ -27,9 +27,9 @@ from typing import Any
 
 import attrs
 
-from placering._cpsat import minimise_lexicographically
 from placering.eligibility import eligible_homes
 from placering.params import SolveParams
+from placering.pipeline import lexicographic_minimum
 from placering.program import BinaryProgram, LinearTerm
 from placering.region import decimal_scale
 from placering.result import (
@@ -71,6 +71,7 @@ class MatchingModel:
     program: BinaryProgram
     terms: dict[str, LinearTerm]
     ranges: dict[str, int]
+    free_places: tuple[int, ...]
     scales: dict[str, int]
 
     @property
@@ -212,6 +213,7 @@ def build_matching(scenario: Scenario) -> MatchingModel:
         program=program,
         terms=terms,
         ranges=ranges,
+        free_places=tuple(free_places),
         scales={"cost": cost_scale, "km": region.km_scale},
     )
 
@@ -270,14 +272,15 @@ def solve(
     model = build_matching(scenario)
     objective = scenario.policy.effective_objective()
     stages = stages_of(model, objective)
-    fallback = [0] * model.program.n_vars
-    for u in range(len(model.units)):
-        fallback[model.unplaced_var(u)] = 1
     remaining = None if params.time_limit is None else max(0.0, params.time_limit - (time.perf_counter() - start))
-    result = minimise_lexicographically(
+    result = lexicographic_minimum(
         model.program,
         [_stage_term(model, stage) for stage in stages],
-        fallback=fallback,
+        n_arcs=model.n_arcs,
+        arc_unit=model.arc_unit,
+        arc_home=model.arc_home,
+        unit_size=[unit.size for unit in model.units],
+        home_free=model.free_places,
         time_limit=remaining,
         seed=params.seed,
         workers=params.workers,

@@ -1,5 +1,5 @@
 """The solver layer: the only code in placering that imports OR-Tools."""
 
-from placering._cpsat.lexicographic import minimise_lexicographically, ortools_version
+from placering._cpsat.engines import FlowResult, StageModel, StageResult, min_cost_flow, ortools_version
 
-__all__ = ["minimise_lexicographically", "ortools_version"]
+__all__ = ["FlowResult", "StageModel", "StageResult", "min_cost_flow", "ortools_version"]

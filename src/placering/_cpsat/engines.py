@@ -1,0 +1,192 @@
+"""CP-SAT and min-cost flow on a :class:`BinaryProgram`, one stage at a time.
+
+:class:`StageModel` keeps one CP-SAT model across the stages of a lexicographic solve; the
+pipeline fixes variables and adds stage bounds between calls. :func:`min_cost_flow` solves
+the transportation relaxation with OR-Tools' ``SimpleMinCostFlow``.
+
+Two parameter choices matter on small machines (shared/performance.md, section 5):
+with one worker we raise ``linearization_level`` to 2, and with several we run the
+``max_lp`` subsolver first, because CP-SAT's default ``default_lp`` worker keeps the capacity
+rows out of its LP and then never proves the bound on this model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+from ortools import __version__ as _ORTOOLS_VERSION
+from ortools.graph.python import min_cost_flow as mcf
+from ortools.sat.python import cp_model
+
+from placering.exceptions import SolverError
+from placering.program import BinaryProgram, LinearTerm
+
+__all__ = ["FlowResult", "StageModel", "StageResult", "min_cost_flow", "ortools_version"]
+
+
+def ortools_version() -> str:
+    return str(_ORTOOLS_VERSION)
+
+
+@attrs.frozen(kw_only=True)
+class StageResult:
+    """``values`` is the best solution (``None`` if none was found), ``bound`` a certified bound."""
+
+    proven: bool
+    values: tuple[int, ...] | None
+    objective: int | None
+    bound: int
+
+
+class StageModel:
+    """One CP-SAT model of a program, minimised stage after stage."""
+
+    def __init__(self, program: BinaryProgram) -> None:
+        # Written straight into the model proto: 3-4x faster than the algebraic API.
+        self.model = cp_model.CpModel()
+        proto = self.model.proto
+        for _ in range(program.n_vars):
+            proto.variables.add().domain.extend((0, 1))
+        # Each unit ends in exactly one home or unplaced.
+        for lits in program.exactly_one:
+            proto.constraints.add().exactly_one.literals.extend(lits)
+        # A home takes at most its free places.
+        for term, bound in program.capacity:
+            self.restrict(term, 0, bound)
+        # A sibling placed in a home marks the group as present there.
+        for a, b in program.implications:
+            ct = proto.constraints.add()
+            ct.enforcement_literal.append(a)
+            ct.bool_and.literals.append(b)
+        # A mark needs a member: a group is present in a home only with a child there.
+        for z, ys in program.covers:
+            ct = proto.constraints.add()
+            ct.enforcement_literal.append(z)
+            ct.bool_or.literals.extend(ys)
+
+    def fix(self, var: int, value: int) -> None:
+        domain = self.model.proto.variables[var].domain
+        domain.clear()
+        domain.extend((value, value))
+
+    def restrict(self, term: LinearTerm, low: int, high: int) -> None:
+        """Add ``low <= term <= high``."""
+        linear = self.model.proto.constraints.add().linear
+        linear.vars.extend(term.vars)
+        linear.coeffs.extend(term.coeffs)
+        linear.domain.extend((low, high))
+
+    def minimise(
+        self,
+        term: LinearTerm,
+        *,
+        hint: Sequence[int] | None,
+        time_limit: float | None,
+        seed: int,
+        workers: int,
+        log: bool,
+    ) -> StageResult:
+        proto = self.model.proto
+        proto.clear_objective()
+        proto.objective.vars.extend(term.vars)
+        proto.objective.coeffs.extend(term.coeffs)
+        proto.clear_solution_hint()
+        if hint is not None:
+            proto.solution_hint.vars.extend(range(len(hint)))
+            proto.solution_hint.values.extend(hint)
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.random_seed = seed
+        params.num_workers = workers
+        params.log_search_progress = log
+        if workers == 1:
+            params.linearization_level = 2
+        else:
+            params.subsolvers.extend(["max_lp", "core", "default_lp", "no_lp", "quick_restart"][:workers])
+        if time_limit is not None:
+            params.max_time_in_seconds = max(time_limit, 0.001)
+        status = solver.solve(self.model)
+        if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
+            raise SolverError(f"CP-SAT reported {solver.status_name(status)} on a model that is always feasible.")
+        raw = solver.best_objective_bound
+        # Rounded down, so the bound stays certified whatever float noise the solver adds.
+        bound = max(0, math.floor(raw + 1e-6)) if math.isfinite(raw) else 0
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            values = tuple(int(v) for v in solver.response_proto.solution)
+            objective = sum(c * values[v] for v, c in zip(term.vars, term.coeffs, strict=True))
+            proven = status == cp_model.OPTIMAL
+            return StageResult(proven=proven, values=values, objective=objective, bound=objective if proven else bound)
+        return StageResult(proven=False, values=None, objective=None, bound=bound)
+
+
+@attrs.frozen(kw_only=True)
+class FlowResult:
+    """Flow on each unit arc, on each unit's unplaced arc and into each home; ``cost`` in total."""
+
+    arc_flow: tuple[int, ...]
+    unplaced_flow: tuple[int, ...]
+    home_flow: tuple[int, ...]
+    cost: int
+
+
+def min_cost_flow(
+    *,
+    unit_supply: Sequence[int],
+    arc_unit: Sequence[int],
+    arc_home: Sequence[int],
+    arc_cost: Sequence[int],
+    unplaced_cost: Sequence[int],
+    unplaced_open: Sequence[bool],
+    home_capacity: Sequence[int],
+    home_full: Sequence[bool],
+) -> FlowResult | None:
+    """The transportation relaxation: units send their size to homes or to "unplaced".
+
+    A unit's arc carries at most the unit's size; a home takes at most its capacity, or
+    exactly its capacity when ``home_full``. Returns ``None`` when the flow solver cannot
+    take the instance (cost range) or finds it infeasible, so the caller falls back to CP-SAT.
+    """
+    n_units, n_homes = len(unit_supply), len(home_capacity)
+    sink = n_units + n_homes
+    flow = mcf.SimpleMinCostFlow()
+    tails = list(arc_unit)
+    heads = [n_units + h for h in arc_home]
+    caps = [unit_supply[u] for u in arc_unit]
+    costs = list(arc_cost)
+    n_arcs = len(tails)
+    for u in range(n_units):
+        tails.append(u)
+        heads.append(sink)
+        caps.append(unit_supply[u] if unplaced_open[u] else 0)
+        costs.append(unplaced_cost[u])
+    for h in range(n_homes):
+        tails.append(n_units + h)
+        heads.append(sink)
+        # A full home has its places as a lower bound: it demands them and keeps no slack arc.
+        caps.append(0 if home_full[h] else home_capacity[h])
+        costs.append(0)
+    if tails:
+        flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    total = 0
+    for u in range(n_units):
+        flow.set_node_supply(u, unit_supply[u])
+        total += unit_supply[u]
+    for h in range(n_homes):
+        if home_full[h]:
+            flow.set_node_supply(n_units + h, -home_capacity[h])
+            total -= home_capacity[h]
+    flow.set_node_supply(sink, -total)
+    if flow.solve() != flow.OPTIMAL:
+        return None
+    flows = [int(flow.flow(a)) for a in range(len(tails))]
+    into = [0] * n_homes
+    for a in range(n_arcs):
+        into[arc_home[a]] += flows[a]
+    return FlowResult(
+        arc_flow=tuple(flows[:n_arcs]),
+        unplaced_flow=tuple(flows[n_arcs : n_arcs + n_units]),
+        home_flow=tuple(into),
+        cost=int(flow.optimal_cost()),
+    )

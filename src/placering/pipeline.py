@@ -1,0 +1,623 @@
+"""Flow-first exact lexicographic minimisation of the matching program.
+
+The LP relaxation of the matching is a transportation problem (units send their size to
+homes or to "unplaced"), so each stage starts with a min-cost flow, 50-100x faster than an
+exact solve (shared/performance.md). Per stage ``k``:
+
+1. The flow gives a lower bound ``LB``. If it places every unit whole and keeps the bounds of
+   earlier stages, it *is* the stage optimum and CP-SAT is not called.
+2. Otherwise CP-SAT solves the stage exactly on the model narrowed so far, hinted with the
+   previous stage's solution (feasible and optimal for the earlier stages).
+3. Node potentials of the optimal flow give every arc's reduced cost ``rc``. With the stage
+   optimum ``z`` and ``gap = z - LB``: an arc with ``rc * size > gap`` is used by no plan of
+   value ``<= z``, and one with ``-rc * size > gap`` by all of them, so such arcs are fixed;
+   likewise homes proven empty or full. When ``gap == 0`` these fixings are complementary
+   slackness and describe the optimal face exactly, so the next stage needs no other
+   constraint; when ``gap > 0`` the stage is also kept as a bound ``term <= z``.
+
+Every fixing is implied by optimality, so the result is the exact lexicographic optimum;
+under a time limit the best plan found is returned with a certified bound on the first stage
+not proven (the larger of the flow bound and CP-SAT's).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from collections.abc import Sequence
+
+import attrs
+
+from placering._cpsat import FlowResult, StageModel, min_cost_flow, ortools_version
+from placering.exceptions import SolverError
+from placering.program import BinaryProgram, LexResult, LinearTerm
+
+__all__ = ["lexicographic_minimum"]
+
+
+@attrs.define
+class _State:
+    """What the stages so far have proven about every optimal plan."""
+
+    program: BinaryProgram
+    n_arcs: int
+    arc_unit: Sequence[int]
+    arc_home: Sequence[int]
+    unit_size: Sequence[int]
+    home_free: Sequence[int]
+    active: list[bool]
+    unplaced_open: list[bool]
+    forced: list[int | None]
+    full: list[bool]
+    fixes: list[tuple[int, int]] = attrs.field(factory=list)
+    bounds: list[tuple[LinearTerm, int]] = attrs.field(factory=list)
+    full_rows: list[int] = attrs.field(factory=list)
+    cp: StageModel | None = None
+
+    def forced_load(self) -> list[int]:
+        """Children of forced units in each home."""
+        load = [0] * len(self.home_free)
+        for u, var in enumerate(self.forced):
+            if var is not None and var < self.n_arcs:
+                load[self.arc_home[var]] += self.unit_size[u]
+        return load
+
+    def fix(self, var: int, value: int) -> None:
+        self.fixes.append((var, value))
+        if self.cp is not None:
+            self.cp.fix(var, value)
+
+    def bound(self, term: LinearTerm, value: int) -> None:
+        self.bounds.append((term, value))
+        if self.cp is not None:
+            self.cp.restrict(term, -(2**62), value)
+
+    def set_full(self, home: int, arcs_into: Sequence[int]) -> None:
+        self.full[home] = True
+        self.full_rows.append(home)
+        if self.cp is not None:
+            self._full_row(self.cp, home, arcs_into)
+
+    def _full_row(self, cp: StageModel, home: int, arcs_into: Sequence[int]) -> None:
+        term = LinearTerm(
+            vars=tuple(arcs_into), coeffs=tuple(self.unit_size[self.arc_unit[a]] for a in arcs_into)
+        )
+        cp.restrict(term, self.home_free[home], self.home_free[home])
+
+    def model(self, into: Sequence[Sequence[int]]) -> StageModel:
+        if self.cp is None:
+            cp = StageModel(self.program)
+            for var, value in self.fixes:
+                cp.fix(var, value)
+            for term, value in self.bounds:
+                cp.restrict(term, -(2**62), value)
+            for home in self.full_rows:
+                self._full_row(cp, home, into[home])
+            self.cp = cp
+        return self.cp
+
+
+def _evaluate(term: LinearTerm, values: Sequence[int]) -> int:
+    return sum(c * values[v] for v, c in zip(term.vars, term.coeffs, strict=True))
+
+
+def _complete(program: BinaryProgram, n_base: int, base: Sequence[int]) -> list[int]:
+    """Extend arc and unplaced values with the smallest consistent sibling marks."""
+    values = list(base) + [0] * (program.n_vars - n_base)
+    for var, members in program.covers:  # marks are listed after the variables they cover
+        values[var] = 1 if any(values[m] for m in members) else 0
+    return values
+
+
+def _per_flow(
+    term: LinearTerm, n_arcs: int, arc_unit: Sequence[int], unit_size: Sequence[int]
+) -> dict[int, int]:
+    """A flow unit is one child, so an arc's cost per unit of flow is its coefficient / size.
+
+    Every term is a sum over children, so the division is exact.
+    """
+    out: dict[int, int] = {}
+    for v, c in zip(term.vars, term.coeffs, strict=True):
+        size = unit_size[arc_unit[v]] if v < n_arcs else unit_size[v - n_arcs]
+        if c % size:
+            raise SolverError(f"Coefficient {c} of variable {v} is not a multiple of its unit's size {size}.")
+        out[v] = c // size
+    return out
+
+
+def _potentials(n_nodes: int, arcs: list[tuple[int, int, int]]) -> list[int]:
+    """Shortest distances from a virtual root joined to every node at cost 0 (queue-based
+    Bellman-Ford). On the residual graph of an optimal flow there is no negative cycle, and
+    the distances are node potentials that make every residual arc's reduced cost >= 0."""
+    out: list[list[tuple[int, int]]] = [[] for _ in range(n_nodes)]
+    for x, y, c in arcs:
+        out[x].append((y, c))
+    dist = [0] * n_nodes
+    queue = deque(range(n_nodes))
+    queued = [True] * n_nodes
+    budget = (n_nodes + 1) * (len(arcs) + 1)
+    while queue:
+        x = queue.popleft()
+        queued[x] = False
+        dx = dist[x]
+        for y, c in out[x]:
+            if dx + c < dist[y]:
+                dist[y] = dx + c
+                budget -= 1
+                if budget < 0:
+                    raise SolverError("The flow's residual graph has a negative cycle, so the flow is not optimal.")
+                if not queued[y]:
+                    queued[y] = True
+                    queue.append(y)
+    return dist
+
+
+@attrs.frozen
+class _ReducedCosts:
+    """Reduced costs, scaled to whole units, of a stage's optimal flow."""
+
+    arcs: dict[int, int]
+    unplaced: dict[int, int]
+    homes: list[int]
+
+
+@attrs.frozen
+class _Face:
+    """Fixings implied by the reduced costs for plans within ``gap`` of the flow bound."""
+
+    arcs_off: list[int]
+    forced: list[tuple[int, int]]
+    unplaced_off: list[int]
+    empty: list[int]
+    full: list[int]
+
+
+def _reduced_costs(
+    state: _State, flow: FlowResult, flow_arcs: list[int], free_units: list[int], coeff: dict[int, int]
+) -> _ReducedCosts:
+    n_arcs, n_homes = state.n_arcs, len(state.home_free)
+    local = {u: i for i, u in enumerate(free_units)}
+    n_free = len(free_units)
+    sink = n_free + n_homes
+    residual: list[tuple[int, int, int]] = []
+    for i, a in enumerate(flow_arcs):
+        u = state.arc_unit[a]
+        x, y, c, cap, f = local[u], n_free + state.arc_home[a], coeff.get(a, 0), state.unit_size[u], flow.arc_flow[i]
+        if f < cap:
+            residual.append((x, y, c))
+        if f > 0:
+            residual.append((y, x, -c))
+    for i, u in enumerate(free_units):
+        c, f = coeff.get(n_arcs + u, 0), flow.unplaced_flow[i]
+        cap = state.unit_size[u] if state.unplaced_open[u] else 0
+        if f < cap:
+            residual.append((i, sink, c))
+        if f > 0:
+            residual.append((sink, i, -c))
+    load = state.forced_load()
+    for h in range(n_homes):
+        if state.full[h]:
+            continue  # a full home's places are a lower bound: no slack arc to the sink
+        cap, f = state.home_free[h] - load[h], flow.home_flow[h]
+        if f < cap:
+            residual.append((n_free + h, sink, 0))
+        if f > 0:
+            residual.append((sink, n_free + h, 0))
+    pi = _potentials(sink + 1, residual)
+    return _ReducedCosts(
+        arcs={
+            a: (coeff.get(a, 0) + pi[local[state.arc_unit[a]]] - pi[n_free + state.arc_home[a]])
+            * state.unit_size[state.arc_unit[a]]
+            for a in flow_arcs
+        },
+        unplaced={
+            u: (coeff.get(n_arcs + u, 0) + pi[i] - pi[sink]) * state.unit_size[u]
+            for i, u in enumerate(free_units)
+            if state.unplaced_open[u]
+        },
+        homes=[pi[n_free + h] - pi[sink] for h in range(n_homes)],
+    )
+
+
+def _face(state: _State, rc: _ReducedCosts, gap: int) -> _Face:
+    """What every plan of value ``<= bound + gap`` must look like (see the module docstring)."""
+    arcs_off, forced, unplaced_off, empty, full = [], [], [], [], []
+    taken: set[int] = set()
+    for a, r in rc.arcs.items():
+        if r > gap:
+            arcs_off.append(a)
+        elif -r > gap and state.arc_unit[a] not in taken:
+            taken.add(state.arc_unit[a])
+            forced.append((state.arc_unit[a], a))
+    for u, r in rc.unplaced.items():
+        if r > gap:
+            unplaced_off.append(u)
+        elif -r > gap and u not in taken:
+            taken.add(u)
+            forced.append((u, state.n_arcs + u))
+    for h, r in enumerate(rc.homes):
+        if state.full[h]:
+            continue
+        if r > gap:
+            empty.append(h)
+        elif -r > gap:
+            full.append(h)
+    return _Face(arcs_off=arcs_off, forced=forced, unplaced_off=unplaced_off, empty=empty, full=full)
+
+
+def _face_fixes(state: _State, face: _Face, arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]) -> tuple[list[tuple[int, int]], list[int]]:
+    """The face as variable fixings plus the homes that must be full."""
+    fixes = [(a, 0) for a in face.arcs_off] + [(state.n_arcs + u, 0) for u in face.unplaced_off]
+    for u, var in face.forced:
+        fixes.append((var, 1))
+        fixes.extend((a, 0) for a in arcs_of[u] if a != var and state.active[a])
+        if var != state.n_arcs + u and state.unplaced_open[u]:
+            fixes.append((state.n_arcs + u, 0))
+    for h in face.empty:
+        fixes.extend((a, 0) for a in into[h] if state.active[a] and state.forced[state.arc_unit[a]] is None)
+    return fixes, face.full
+
+
+def _apply(state: _State, face: _Face, arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]) -> None:
+    fixes, full = _face_fixes(state, face, arcs_of, into)
+    for u, var in face.forced:
+        state.forced[u] = var
+    for var, value in fixes:
+        if var < state.n_arcs:
+            if value == 0 and state.active[var]:
+                state.active[var] = False
+                state.fix(var, 0)
+            elif value == 1:
+                state.fix(var, 1)
+        else:
+            u = var - state.n_arcs
+            if value == 0 and state.unplaced_open[u]:
+                state.unplaced_open[u] = False
+                state.fix(var, 0)
+            elif value == 1:
+                state.fix(var, 1)
+    for h in full:
+        state.set_full(h, into[h])
+
+
+@attrs.frozen
+class _FlowStage:
+    """A stage's flow relaxation on the current state: bound, reduced costs and split units."""
+
+    lower: int
+    flow: FlowResult
+    flow_arcs: list[int]
+    free_units: list[int]
+    coeff: dict[int, int]
+    base: list[int]  # arc and unplaced values of the units the flow keeps whole (and forced)
+    split: list[int]  # units whose children the flow spreads over several homes
+
+
+def _flow_stage(state: _State, term: LinearTerm, arcs_of: Sequence[Sequence[int]]) -> _FlowStage | None:
+    n_arcs, unit_size, arc_unit, arc_home = state.n_arcs, state.unit_size, state.arc_unit, state.arc_home
+    n_units, n_homes = len(unit_size), len(state.home_free)
+    coeff = _per_flow(term, n_arcs, arc_unit, unit_size)
+    free_units = [u for u in range(n_units) if state.forced[u] is None]
+    local = {u: i for i, u in enumerate(free_units)}
+    load = state.forced_load()
+    constant = sum(coeff.get(var, 0) * unit_size[u] for u, var in enumerate(state.forced) if var is not None)
+    flow_arcs = [a for u in free_units for a in arcs_of[u] if state.active[a]]
+    flow = min_cost_flow(
+        unit_supply=[unit_size[u] for u in free_units],
+        arc_unit=[local[arc_unit[a]] for a in flow_arcs],
+        arc_home=[arc_home[a] for a in flow_arcs],
+        arc_cost=[coeff.get(a, 0) for a in flow_arcs],
+        unplaced_cost=[coeff.get(n_arcs + u, 0) for u in free_units],
+        unplaced_open=[state.unplaced_open[u] for u in free_units],
+        home_capacity=[state.home_free[h] - load[h] for h in range(n_homes)],
+        home_full=state.full,
+    )
+    if flow is None:
+        return None
+    base = [0] * (n_arcs + n_units)
+    for var in state.forced:
+        if var is not None:
+            base[var] = 1
+    whole: set[int] = set()
+    for i, a in enumerate(flow_arcs):
+        if flow.arc_flow[i] == unit_size[arc_unit[a]]:
+            base[a] = 1
+            whole.add(arc_unit[a])
+    for i, u in enumerate(free_units):
+        if flow.unplaced_flow[i] == unit_size[u]:
+            base[n_arcs + u] = 1
+            whole.add(u)
+    return _FlowStage(
+        lower=flow.cost + constant,
+        flow=flow,
+        flow_arcs=flow_arcs,
+        free_units=free_units,
+        coeff=coeff,
+        base=base,
+        split=[u for u in free_units if u not in whole],
+    )
+
+
+def _copy(state: _State) -> _State:
+    """A scratch copy that shares no lists and no CP-SAT model with ``state``."""
+    return attrs.evolve(
+        state,
+        active=list(state.active),
+        unplaced_open=list(state.unplaced_open),
+        forced=list(state.forced),
+        full=list(state.full),
+        fixes=list(state.fixes),
+        bounds=list(state.bounds),
+        full_rows=list(state.full_rows),
+        cp=None,
+    )
+
+
+def _fix_unit(state: _State, u: int, var: int, arcs_of: Sequence[Sequence[int]]) -> _State:
+    trial = _copy(state)
+    trial.forced[u] = var
+    for a in arcs_of[u]:
+        trial.active[a] = a == var
+    trial.unplaced_open[u] = var == state.n_arcs + u
+    return trial
+
+
+def _options(
+    state: _State, stage: _FlowStage, u: int, arcs_of: Sequence[Sequence[int]], *, all_homes: bool = True
+) -> list[int]:
+    """Where a split unit may go: the homes it already partly uses (largest share first), then
+    (with ``all_homes``) its other open homes, then unplaced."""
+    shares = {a: stage.flow.arc_flow[i] for i, a in enumerate(stage.flow_arcs) if state.arc_unit[a] == u}
+    used = sorted((a for a, f in shares.items() if f), key=lambda a: (-shares[a], a))
+    rest = [a for a in arcs_of[u] if state.active[a] and not shares.get(a)] if all_homes else []
+    return used + rest + ([state.n_arcs + u] if state.unplaced_open[u] else [])
+
+
+def _dive_exact(
+    state: _State,
+    term: LinearTerm,
+    stage: _FlowStage,
+    arcs_of: Sequence[Sequence[int]],
+    into: Sequence[Sequence[int]],
+    budget: int,
+) -> list[int] | None:
+    """Make the flow whole without leaving its optimal face: fix one split sibling group at a
+    time to a home (depth first, largest group first) and re-solve the flow, backtracking when
+    a fixing raises the flow's cost, until no group is split or ``budget`` flows are spent.
+
+    A plan found has the flow's bound as its value, so it is optimal for the stage.
+    """
+    scratch = _copy(state)
+    rc = _reduced_costs(state, stage.flow, stage.flow_arcs, stage.free_units, stage.coeff)
+    _apply(scratch, _face(scratch, rc, 0), arcs_of, into)
+    start = _flow_stage(scratch, term, arcs_of)
+    left = [budget]
+
+    def search(node: _State, current: _FlowStage) -> list[int] | None:
+        if not current.split:
+            return current.base
+        u = max(current.split, key=lambda v: (state.unit_size[v], -v))
+        for var in _options(node, current, u, arcs_of):
+            left[0] -= 1
+            if left[0] < 0:
+                return None
+            trial = _fix_unit(node, u, var, arcs_of)
+            attempt = _flow_stage(trial, term, arcs_of)
+            if attempt is not None and attempt.lower == stage.lower:
+                found = search(trial, attempt)
+                if found is not None or left[0] < 0:
+                    return found
+        return None
+
+    if start is None or start.lower != stage.lower:
+        return None
+    return search(scratch, start)
+
+
+def _dive_greedy(
+    state: _State, term: LinearTerm, stage: _FlowStage, arcs_of: Sequence[Sequence[int]], budget: int
+) -> tuple[list[int], int] | None:
+    """A whole plan near the flow, for an upper bound: fix each split group where the
+    re-solved flow costs least. Returns the plan's arc and unplaced values and its value."""
+    node, current = state, stage
+    while current.split:
+        u = max(current.split, key=lambda v: (state.unit_size[v], -v))
+        chosen: tuple[int, _State, _FlowStage] | None = None
+        for var in _options(node, current, u, arcs_of, all_homes=False):
+            budget -= 1
+            if budget < 0:
+                return None
+            trial = _fix_unit(node, u, var, arcs_of)
+            attempt = _flow_stage(trial, term, arcs_of)
+            if attempt is not None and (chosen is None or attempt.lower < chosen[0]):
+                chosen = (attempt.lower, trial, attempt)
+        if chosen is None:
+            return None
+        _, node, current = chosen
+    return current.base, current.lower
+
+
+class _OutOfBudget(Exception):
+    pass
+
+
+def _branch_and_bound(
+    state: _State,
+    term: LinearTerm,
+    stage: _FlowStage,
+    arcs_of: Sequence[Sequence[int]],
+    incumbent: tuple[list[int], int],
+    budget: int,
+) -> tuple[list[int], int, bool]:
+    """Exact stage minimum by depth-first branch and bound over the flow relaxation.
+
+    A node fixes some sibling groups to homes; its bound is the flow optimum with those
+    fixings. We branch on a group the flow splits, over the homes it may use and "unplaced";
+    reduced costs prune a branch before its flow is solved when ``bound + rc * size`` already
+    reaches the incumbent. Returns the best plan, its value and whether the search finished
+    within ``budget`` flow solves (then the plan is proven optimal).
+    """
+    best_values, best_value = incumbent
+    left = budget
+
+    def visit(node: _State, current: _FlowStage) -> None:
+        nonlocal best_values, best_value, left
+        if current.lower >= best_value:
+            return
+        if not current.split:
+            best_values, best_value = current.base, current.lower
+            return
+        u = max(current.split, key=lambda v: (state.unit_size[v], -v))
+        rc = _reduced_costs(node, current.flow, current.flow_arcs, current.free_units, current.coeff)
+        priced = [(rc.arcs.get(a, 0), a) for a in arcs_of[u] if node.active[a]]
+        if node.unplaced_open[u]:
+            priced.append((rc.unplaced.get(u, 0), node.n_arcs + u))
+        for extra, var in sorted(priced):
+            if current.lower + max(extra, 0) >= best_value:
+                continue
+            left -= 1
+            if left < 0:
+                raise _OutOfBudget
+            trial = _fix_unit(node, u, var, arcs_of)
+            attempt = _flow_stage(trial, term, arcs_of)
+            if attempt is not None:
+                visit(trial, attempt)
+
+    try:
+        visit(state, stage)
+    except _OutOfBudget:
+        return best_values, best_value, False
+    return best_values, best_value, True
+
+
+def lexicographic_minimum(
+    program: BinaryProgram,
+    stages: Sequence[LinearTerm],
+    *,
+    n_arcs: int,
+    arc_unit: Sequence[int],
+    arc_home: Sequence[int],
+    unit_size: Sequence[int],
+    home_free: Sequence[int],
+    time_limit: float | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    log: bool = False,
+) -> LexResult:
+    """Minimise ``stages[0]``, then ``stages[1]`` among its minimisers, and so on.
+
+    The program's first ``n_arcs`` variables are unit-to-home arcs, the next
+    ``len(unit_size)`` the units' "unplaced" variables, and any further ones sibling marks.
+    """
+    start = time.perf_counter()
+    deadline = None if time_limit is None else start + time_limit
+    n_units, n_homes = len(unit_size), len(home_free)
+    n_base = n_arcs + n_units
+    into: list[list[int]] = [[] for _ in range(n_homes)]
+    arcs_of: list[list[int]] = [[] for _ in range(n_units)]
+    for a in range(n_arcs):
+        into[arc_home[a]].append(a)
+        arcs_of[arc_unit[a]].append(a)
+    state = _State(
+        program=program,
+        n_arcs=n_arcs,
+        arc_unit=arc_unit,
+        arc_home=arc_home,
+        unit_size=unit_size,
+        home_free=home_free,
+        active=[True] * n_arcs,
+        unplaced_open=[True] * n_units,
+        forced=[None] * n_units,
+        full=[False] * n_homes,
+    )
+    fallback = _complete(program, n_base, [0] * n_arcs + [1] * n_units)
+    best: list[int] | None = None
+    stage_values: list[int] = []
+    proven = 0
+    bound: int | None = None
+    how: list[str] = []
+
+    def left() -> float | None:
+        return None if deadline is None else deadline - time.perf_counter()
+
+    for term in stages:
+        if (remaining := left()) is not None and remaining <= 0:
+            bound = 0
+            break
+        values: list[int] | None = None
+        stage = _flow_stage(state, term, arcs_of) if all(v < n_base for v in term.vars) else None
+        lower = stage.lower if stage is not None else 0
+        if stage is not None:
+            if not stage.split:
+                candidate = _complete(program, n_base, stage.base)
+                if all(_evaluate(t, candidate) <= z for t, z in state.bounds):
+                    values, method = candidate, "flow"
+            elif not state.bounds:
+                # The flow splits a sibling group; try to make it whole on the flow's optimal face.
+                dived = _dive_exact(state, term, stage, arcs_of, into, budget=8 * len(stage.split) + 40)
+                if dived is not None:
+                    values, method = _complete(program, n_base, dived), "flow dive"
+                else:
+                    # No whole plan on the face: the stage has an integrality gap. A greedy
+                    # whole plan bounds it from above; arcs that cannot be in any plan within
+                    # that bound go before CP-SAT starts, and the plan is its hint.
+                    upper = _dive_greedy(state, term, stage, arcs_of, budget=4 * len(stage.split) + 20)
+                    if upper is not None:
+                        rc = _reduced_costs(state, stage.flow, stage.flow_arcs, stage.free_units, stage.coeff)
+                        _apply(state, _face(state, rc, upper[1] - lower), arcs_of, into)
+                        found, value, done = _branch_and_bound(
+                            state, term, _flow_stage(state, term, arcs_of) or stage, arcs_of, upper, budget=int(os.environ.get('BNB', 2000))
+                        )
+                        if done:
+                            values, method = _complete(program, n_base, found), "flow branch and bound"
+                        else:
+                            best = _complete(program, n_base, found)
+                            # The flow bound holds for every plan; telling CP-SAT saves it proving it.
+                            state.model(into).restrict(term, lower, 2**62)
+        if values is None:
+            result = state.model(into).minimise(
+                term, hint=best, time_limit=left(), seed=seed, workers=workers, log=log
+            )
+            method = "cp-sat"
+            if result.values is not None:
+                values = list(result.values)
+            if not result.proven:
+                if values is not None and (best is None or _evaluate(term, values) <= _evaluate(term, best)):
+                    best = values
+                bound = max(result.bound, lower)
+                stage_values.append(_evaluate(term, best if best is not None else fallback))
+                break
+        assert values is not None
+        optimum = _evaluate(term, values)
+        how.append(method)
+        if log:
+            print(
+                f"[pipeline] stage {proven} by {method}: bound {lower}, optimum {optimum}, "
+                f"active arcs {sum(state.active)}, forced units {sum(f is not None for f in state.forced)}, "
+                f"{time.perf_counter() - start:.2f}s"
+            )
+        best = values
+        stage_values.append(optimum)
+        proven += 1
+        if stage is None:
+            state.bound(term, optimum)
+            continue
+        gap = optimum - lower
+        if gap < 0:
+            raise SolverError(f"A stage optimum {optimum} lies below its flow bound {lower}.")
+        rc = _reduced_costs(state, stage.flow, stage.flow_arcs, stage.free_units, stage.coeff)
+        _apply(state, _face(state, rc, gap), arcs_of, into)
+        if gap > 0:
+            state.bound(term, optimum)
+
+    if best is None:
+        best = fallback
+    return LexResult(
+        values=tuple(best),
+        proven=proven,
+        stage_values=tuple(stage_values),
+        bound=bound,
+        wall_s=time.perf_counter() - start,
+        engine=f"min-cost flow + cp-sat {ortools_version()} (stages by {', '.join(how) or 'none'})",
+    )
