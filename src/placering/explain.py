@@ -149,38 +149,43 @@ def _suitable_but_taken(
     if child.sibling_group is not None and scenario.policy.siblings == "together":
         siblings = tuple(c for c in scenario.sibling_groups[child.sibling_group] if not scenario.is_kept(c))
     moving = {c.id for c in siblings}
+    size = len(siblings)
+    if size > 1:
+        together = [h for h in suitable if all(exclusion(scenario, s, h) is None for s in siblings)]
+        if not together:
+            others = _names([s.id for s in siblings if s.id != child.id])
+            return Explanation(
+                child=child.id,
+                rule="siblings",
+                text=(
+                    f"sibling group {child.sibling_group} stays together, and none of the {len(suitable)} "
+                    f"suitable {phrase} ({_names([h.id for h in suitable])}) also suits {others}"
+                ),
+            )
+        suitable = together
     ids = [h.id for h in suitable]
 
     def free(h: Home) -> int:
         return h.capacity - sum(1 for c in ctx.occupants[h.id] if c not in moving)
 
-    if all(free(h) <= 0 for h in suitable):
-        taken = sorted({c for h in suitable for c in ctx.occupants[h.id]})
+    roomy = [h for h in suitable if free(h) >= size]
+    if not roomy:
+        taken = sorted({c for h in suitable for c in ctx.occupants[h.id] if c not in moving})
         which = f"the suitable {phrase} ({_names(ids)})"
         if len(suitable) > 1:
             which = f"all {len(suitable)} suitable {phrase} ({_names(ids)})"
-        text = f"{which} {'are' if len(suitable) > 1 else 'is'} full"
-        text += f" with {_names(taken)}" if taken else " (no places)"
-        return Explanation(child=child.id, rule="full", text=text)
-    if len(siblings) > 1:
-        room = [h for h in suitable if free(h) >= len(siblings)]
-        fits_all = [h for h in room if all(exclusion(scenario, s, h) is None for s in siblings)]
-        if not fits_all:
-            group = child.sibling_group
-            return Explanation(
-                child=child.id,
-                rule="siblings",
-                text=(
-                    f"sibling group {group} ({len(siblings)} children) stays together, and none of the "
-                    f"suitable {phrase} ({_names(ids)}) has room for and takes all of them"
-                ),
-            )
-        suitable = fits_all
+        if size > 1:
+            text = f"{which} for sibling group {child.sibling_group} lack {size} free places together"
+            rule = "siblings"
+        else:
+            text = f"{which} {'are' if len(suitable) > 1 else 'is'} full"
+            rule = "full"
+        text += f", taken by {_names(taken)}" if taken else " (no places)"
+        return Explanation(child=child.id, rule=rule, text=text)
     # A suitable home has room: a move there would worsen a term the policy ranks higher.
-    candidates = [h for h in suitable if free(h) >= len(siblings)]
     terms = scenario.policy.effective_objective()
     before = totals_of(scenario, ctx.home_of).vector(terms)
-    for h in candidates:
+    for h in roomy:
         moved = dict(ctx.home_of)
         for s in siblings:
             moved[s.id] = h.id

@@ -22,7 +22,6 @@ not proven (the larger of the flow bound and CP-SAT's).
 
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -33,7 +32,13 @@ from placering._cpsat import FlowResult, StageModel, min_cost_flow, ortools_vers
 from placering.exceptions import SolverError
 from placering.program import BinaryProgram, LexResult, LinearTerm
 
-__all__ = ["lexicographic_minimum"]
+__all__ = ["STRATEGIES", "lexicographic_minimum"]
+
+#: ``flow``: flow bounds, dives, branch and bound, CP-SAT last; ``cp-sat``: CP-SAT per stage.
+STRATEGIES = ("flow", "cp-sat")
+
+#: Flow solves the branch and bound may spend on one stage before CP-SAT takes over.
+BRANCH_BUDGET = 2000
 
 
 @attrs.define
@@ -294,10 +299,10 @@ class _FlowStage:
     split: list[int]  # units whose children the flow spreads over several homes
 
 
-def _flow_stage(state: _State, term: LinearTerm, arcs_of: Sequence[Sequence[int]]) -> _FlowStage | None:
+def _flow_stage(state: _State, coeff: dict[int, int], arcs_of: Sequence[Sequence[int]]) -> _FlowStage | None:
+    """The flow relaxation of the stage with per-flow costs ``coeff`` (see :func:`_per_flow`)."""
     n_arcs, unit_size, arc_unit, arc_home = state.n_arcs, state.unit_size, state.arc_unit, state.arc_home
     n_units, n_homes = len(unit_size), len(state.home_free)
-    coeff = _per_flow(term, n_arcs, arc_unit, unit_size)
     free_units = [u for u in range(n_units) if state.forced[u] is None]
     local = {u: i for i, u in enumerate(free_units)}
     load = state.forced_load()
@@ -376,7 +381,7 @@ def _options(
 
 def _dive_exact(
     state: _State,
-    term: LinearTerm,
+    coeff: dict[int, int],
     stage: _FlowStage,
     arcs_of: Sequence[Sequence[int]],
     into: Sequence[Sequence[int]],
@@ -391,7 +396,7 @@ def _dive_exact(
     scratch = _copy(state)
     rc = _reduced_costs(state, stage.flow, stage.flow_arcs, stage.free_units, stage.coeff)
     _apply(scratch, _face(scratch, rc, 0), arcs_of, into)
-    start = _flow_stage(scratch, term, arcs_of)
+    start = _flow_stage(scratch, coeff, arcs_of)
     left = [budget]
 
     def search(node: _State, current: _FlowStage) -> list[int] | None:
@@ -403,7 +408,7 @@ def _dive_exact(
             if left[0] < 0:
                 return None
             trial = _fix_unit(node, u, var, arcs_of)
-            attempt = _flow_stage(trial, term, arcs_of)
+            attempt = _flow_stage(trial, coeff, arcs_of)
             if attempt is not None and attempt.lower == stage.lower:
                 found = search(trial, attempt)
                 if found is not None or left[0] < 0:
@@ -416,7 +421,7 @@ def _dive_exact(
 
 
 def _dive_greedy(
-    state: _State, term: LinearTerm, stage: _FlowStage, arcs_of: Sequence[Sequence[int]], budget: int
+    state: _State, coeff: dict[int, int], stage: _FlowStage, arcs_of: Sequence[Sequence[int]], budget: int
 ) -> tuple[list[int], int] | None:
     """A whole plan near the flow, for an upper bound: fix each split group where the
     re-solved flow costs least. Returns the plan's arc and unplaced values and its value."""
@@ -429,7 +434,7 @@ def _dive_greedy(
             if budget < 0:
                 return None
             trial = _fix_unit(node, u, var, arcs_of)
-            attempt = _flow_stage(trial, term, arcs_of)
+            attempt = _flow_stage(trial, coeff, arcs_of)
             if attempt is not None and (chosen is None or attempt.lower < chosen[0]):
                 chosen = (attempt.lower, trial, attempt)
         if chosen is None:
@@ -444,19 +449,21 @@ class _OutOfBudget(Exception):
 
 def _branch_and_bound(
     state: _State,
-    term: LinearTerm,
+    coeff: dict[int, int],
     stage: _FlowStage,
     arcs_of: Sequence[Sequence[int]],
+    into: Sequence[Sequence[int]],
     incumbent: tuple[list[int], int],
     budget: int,
+    deadline: float | None = None,
 ) -> tuple[list[int], int, bool]:
     """Exact stage minimum by depth-first branch and bound over the flow relaxation.
 
-    A node fixes some sibling groups to homes; its bound is the flow optimum with those
-    fixings. We branch on a group the flow splits, over the homes it may use and "unplaced";
-    reduced costs prune a branch before its flow is solved when ``bound + rc * size`` already
-    reaches the incumbent. Returns the best plan, its value and whether the search finished
-    within ``budget`` flow solves (then the plan is proven optimal).
+    At each node the flow gives a bound; its reduced costs fix, for the whole subtree, every
+    arc that cannot lie in a plan better than the incumbent. We branch on the largest group
+    the flow splits: first into the home holding most of it, then with that home forbidden.
+    Returns the best plan, its value and whether the search finished within ``budget`` flow
+    solves (then the plan is proven optimal).
     """
     best_values, best_value = incumbent
     left = budget
@@ -468,21 +475,24 @@ def _branch_and_bound(
         if not current.split:
             best_values, best_value = current.base, current.lower
             return
-        u = max(current.split, key=lambda v: (state.unit_size[v], -v))
         rc = _reduced_costs(node, current.flow, current.flow_arcs, current.free_units, current.coeff)
-        priced = [(rc.arcs.get(a, 0), a) for a in arcs_of[u] if node.active[a]]
-        if node.unplaced_open[u]:
-            priced.append((rc.unplaced.get(u, 0), node.n_arcs + u))
-        for extra, var in sorted(priced):
-            if current.lower + max(extra, 0) >= best_value:
-                continue
+        node = _copy(node)
+        _apply(node, _face(node, rc, best_value - 1 - current.lower), arcs_of, into)
+        u = max(current.split, key=lambda v: (state.unit_size[v], -v))
+        shares = {a: current.flow.arc_flow[i] for i, a in enumerate(current.flow_arcs) if state.arc_unit[a] == u}
+        top = max((a for a in shares if shares[a] and node.active[a]), key=lambda a: (shares[a], -a), default=None)
+        if top is None:
+            return
+        inside = _fix_unit(node, u, top, arcs_of)
+        outside = _copy(node)
+        outside.active[top] = False
+        for child in (inside, outside):
             left -= 1
-            if left < 0:
+            if left < 0 or (deadline is not None and time.perf_counter() > deadline):
                 raise _OutOfBudget
-            trial = _fix_unit(node, u, var, arcs_of)
-            attempt = _flow_stage(trial, term, arcs_of)
+            attempt = _flow_stage(child, coeff, arcs_of)
             if attempt is not None:
-                visit(trial, attempt)
+                visit(child, attempt)
 
     try:
         visit(state, stage)
@@ -504,8 +514,13 @@ def lexicographic_minimum(
     seed: int = 0,
     workers: int = 1,
     log: bool = False,
+    strategy: str = "flow",
+    dive: bool = True,
 ) -> LexResult:
     """Minimise ``stages[0]``, then ``stages[1]`` among its minimisers, and so on.
+
+    ``dive=False`` skips the dive on the optimal face (tests use it to reach the branch and
+    bound on small instances).
 
     The program's first ``n_arcs`` variables are unit-to-home arcs, the next
     ``len(unit_size)`` the units' "unplaced" variables, and any further ones sibling marks.
@@ -546,7 +561,9 @@ def lexicographic_minimum(
             bound = 0
             break
         values: list[int] | None = None
-        stage = _flow_stage(state, term, arcs_of) if all(v < n_base for v in term.vars) else None
+        flowable = strategy == "flow" and all(v < n_base for v in term.vars)
+        coeff = _per_flow(term, n_arcs, arc_unit, unit_size) if flowable else {}
+        stage = _flow_stage(state, coeff, arcs_of) if flowable else None
         lower = stage.lower if stage is not None else 0
         if stage is not None:
             if not stage.split:
@@ -555,19 +572,21 @@ def lexicographic_minimum(
                     values, method = candidate, "flow"
             elif not state.bounds:
                 # The flow splits a sibling group; try to make it whole on the flow's optimal face.
-                dived = _dive_exact(state, term, stage, arcs_of, into, budget=8 * len(stage.split) + 40)
+                dived = _dive_exact(state, coeff, stage, arcs_of, into, budget=8 * len(stage.split) + 40) if dive else None
                 if dived is not None:
                     values, method = _complete(program, n_base, dived), "flow dive"
                 else:
                     # No whole plan on the face: the stage has an integrality gap. A greedy
                     # whole plan bounds it from above; arcs that cannot be in any plan within
                     # that bound go before CP-SAT starts, and the plan is its hint.
-                    upper = _dive_greedy(state, term, stage, arcs_of, budget=4 * len(stage.split) + 20)
+                    upper = _dive_greedy(state, coeff, stage, arcs_of, budget=4 * len(stage.split) + 20)
                     if upper is not None:
                         rc = _reduced_costs(state, stage.flow, stage.flow_arcs, stage.free_units, stage.coeff)
                         _apply(state, _face(state, rc, upper[1] - lower), arcs_of, into)
                         found, value, done = _branch_and_bound(
-                            state, term, _flow_stage(state, term, arcs_of) or stage, arcs_of, upper, budget=int(os.environ.get('BNB', 2000))
+                            state, coeff, _flow_stage(state, coeff, arcs_of) or stage, arcs_of, into, upper,
+                            budget=BRANCH_BUDGET,
+                            deadline=deadline,
                         )
                         if done:
                             values, method = _complete(program, n_base, found), "flow branch and bound"

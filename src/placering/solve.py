@@ -285,6 +285,7 @@ def solve(
         seed=params.seed,
         workers=params.workers,
         log=params.log,
+        strategy=params.strategy,
     )
 
     home_of: dict[str, str] = {}

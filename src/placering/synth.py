@@ -56,11 +56,11 @@ SHORTAGE = {"2080": 0.6, "2081": 0.6, "2085": 0.6}
 
 #: Consultant-supported homes: ≈13 % of placed children [S, 3.1]; the market offers a little
 #: more than is bought, 18 % [E]. Cost 1 800-3 500 kr/dygn [S/E, 2.2].
-CONSULTANT_SHARE = 0.18
+CONSULTANT_SHARE = 0.25
 
 #: HVB places for ≈25 % of children [D: 6 100 / 26 500 nationally, 3.1], in units of 4-10
 #: places; 74 % of HVB units are private [S, 2.2] and many lie outside the county [E].
-HVB_SHARE = 0.25
+HVB_SHARE = 0.30
 
 #: Children already in a placement they keep (rule 9) [E]: placements last 2-3 years in
 #: family homes and 6-12 months in HVB [E, 3.3], so about a third of a year's children are

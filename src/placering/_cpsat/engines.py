@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 
 import attrs
+import numpy as np
 from ortools import __version__ as _ORTOOLS_VERSION
 from ortools.graph.python import min_cost_flow as mcf
 from ortools.sat.python import cp_model
@@ -180,7 +181,7 @@ def min_cost_flow(
     flow.set_node_supply(sink, -total)
     if flow.solve() != flow.OPTIMAL:
         return None
-    flows = [int(flow.flow(a)) for a in range(len(tails))]
+    flows = flow.flows(np.arange(len(tails), dtype=np.int32)).tolist()
     into = [0] * n_homes
     for a in range(n_arcs):
         into[arc_home[a]] += flows[a]

@@ -1,0 +1,211 @@
+"""The ``placering`` command: ``demo``, ``solve`` and ``generate`` (design.md section 4).
+
+Exit status 0 on success (unplaced children are a result, not an error), 2 on invalid input
+(one line on stderr naming the file, the entity and the field, and no output file), 1 on
+anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from placering.exceptions import InvalidInputError, PlaceringError
+from placering.io import plan_to_dict, read_scenario, scenario_to_dict, write_json
+from placering.params import SolveParams
+from placering.result import DAYS_PER_YEAR, Plan
+from placering.scenario import Scenario
+from placering.solve import solve as solve_scenario
+from placering.synth import DEFAULT_CHILDREN, generate as generate_scenario
+
+__all__ = ["app", "main"]
+
+#: How the summary words each explanation category.
+REASONS = {
+    "needs": "no cheaper home within reach covers the child's needs",
+    "care_level": "no cheaper home within reach takes the child's care level",
+    "age": "no cheaper home within reach takes the child's age",
+    "distance": "no cheaper home lies within the distance limit",
+    "pooling": "isolated pooling: no own home of the municipality fits",
+    "none": "no cheaper home exists for the child",
+    "kin": "no kin home is reserved for the child",
+    "full": "the suitable cheaper homes are full",
+    "siblings": "no suitable cheaper home has room for the whole sibling group",
+    "objective": "the policy's objective ranks another term first",
+    "stability": "kept in the current placement",
+    "open": "not optimal for the child",
+}
+
+def _kr(amount: float) -> str:
+    return f"{amount:,.0f}".replace(",", " ")
+
+
+def _mkr(amount: float) -> str:
+    return f"{amount / 1e6:,.1f}"
+
+
+def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -> None:
+    """The one-screen summary a head of social services reads."""
+    rows = plan.by_municipality(scenario)
+    table = Table(title=title, title_justify="left", show_footer=True, pad_edge=False, box=None)
+    totals = Counter()
+    for row in rows:
+        totals.update(row.placements)
+        totals["unplaced"] += row.unplaced
+    year = sum(row.cost_per_year for row in rows)
+    table.add_column("municipality", footer="all")
+    table.add_column("children", justify="right", footer=str(len(scenario.children)))
+    for kind, label in (("kin", "kin"), ("municipal", "own"), ("consultant", "consult."), ("hvb", "HVB")):
+        table.add_column(label, justify="right", footer=str(totals[kind]))
+    table.add_column("unplaced", justify="right", footer=str(totals["unplaced"]))
+    table.add_column("Mkr/year", justify="right", footer=_mkr(year))
+    for row in rows:
+        table.add_row(
+            row.name,
+            str(row.children),
+            *(str(row.placements[k]) for k in ("kin", "municipal", "consultant", "hvb")),
+            str(row.unplaced),
+            _mkr(row.cost_per_year),
+        )
+    console.print(table)
+    t = plan.totals
+    console.print(
+        f"Cost {_kr(t.cost_per_day)} kr per day, {_mkr(t.cost_per_day * DAYS_PER_YEAR)} Mkr per year. "
+        f"{t.hvb} children in HVB, {t.consultant} in consultant homes, {t.unplaced} unplaced, "
+        f"{t.split_siblings} extra homes for split sibling groups, {t.km:,.0f} km in all."
+    )
+    for label, kinds in (("HVB", ("hvb",)), ("consultant homes", ("consultant",)), ("unplaced", (None,))):
+        chosen = [a.child for a in plan.assignments if a.kind in kinds] if kinds[0] else [u.child for u in plan.unplaced]
+        reasons = Counter(plan.explanations[c].rule for c in chosen if c in plan.explanations)
+        if not reasons:
+            continue
+        top = "; ".join(f"{REASONS.get(rule, rule)} ({n})" for rule, n in reasons.most_common(3))
+        console.print(f"Why {len(chosen)} {'are' if label == 'unplaced' else 'in'} {label}: {top}.")
+    expensive = sorted(
+        (a for a in plan.assignments if a.kind == "hvb" and a.child in plan.explanations),
+        key=lambda a: (-a.cost_per_day, a.child),
+    )
+    if expensive:
+        a = expensive[0]
+        console.print(f"For example {a.child} in {a.home} ({_kr(a.cost_per_day)} kr/day): {plan.explanations[a.child].text}.")
+    solver = plan.solver
+    wall = f"{solver.wall_s:.2f} s" if solver else "?"
+    status = plan.status if plan.status != "feasible" else "feasible (time limit; not proven optimal)"
+    console.print(f"Status: {status}, solved in {wall}.")
+    if plan.bounds:
+        console.print("Certified lower bounds: " + ", ".join(f"{k} >= {v:g}" for k, v in plan.bounds.items()) + ".")
+
+
+time_limit_option = click.option(
+    "--time-limit", type=click.FloatRange(min=0), default=None, help="Stop after this many seconds with the best plan found."
+)
+workers_option = click.option(
+    "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT workers; 1 is deterministic."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="placering")
+def app() -> None:
+    """Optimal placement of children in out-of-home care: kin, own family homes, consultant homes, HVB."""
+
+
+@app.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("placering-demo"), show_default=True,
+              help="Folder for scenario.json and plan.json.")
+@click.option("--children", type=click.IntRange(min=1), default=DEFAULT_CHILDREN, show_default=True,
+              help="Children in the scenario.")
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Random seed.")
+@time_limit_option
+@workers_option
+def demo(out: Path, children: int, seed: int, time_limit: float | None, workers: int) -> None:
+    """Solve the shipped synthetic Dalarna scenario and print a summary."""
+    scenario = generate_scenario("dalarna", children=children, seed=seed)
+    plan = solve_scenario(scenario, SolveParams(time_limit=time_limit, seed=seed, workers=workers))
+    console = Console()
+    summarise(
+        console,
+        scenario,
+        plan,
+        title=(
+            f"placering demo: Dalarna, synthetic scenario (seed {seed}), {len(scenario.children)} children, "
+            f"{len(scenario.homes)} homes"
+        ),
+    )
+    write_json(out / "scenario.json", scenario_to_dict(scenario))
+    write_json(out / "plan.json", plan_to_dict(plan))
+    console.print(f"Wrote {out / 'scenario.json'} and {out / 'plan.json'}.")
+
+
+@app.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the plan JSON here.")
+@time_limit_option
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Solver seed.")
+@workers_option
+def solve(scenario_file: Path, out: Path | None, time_limit: float | None, seed: int, workers: int) -> None:
+    """Solve a scenario file; write the plan to --out, or print a summary."""
+    scenario = read_scenario(scenario_file)
+    plan = solve_scenario(scenario, SolveParams(time_limit=time_limit, seed=seed, workers=workers))
+    if out is not None:
+        write_json(out, plan_to_dict(plan))
+        return
+    summarise(Console(), scenario, plan, title=f"{scenario_file}: {len(scenario.children)} children")
+
+
+@app.command()
+@click.option("--region", default="dalarna", show_default=True, help="A shipped region.")
+@click.option("--children", type=click.IntRange(min=1), default=DEFAULT_CHILDREN, show_default=True,
+              help="Children in the scenario.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed.")
+@click.option("--inline-region", is_flag=True, help="Write the region as municipalities and roads, not its name.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of standard output.")
+def generate(region: str, children: int, seed: int, inline_region: bool, out: Path | None) -> None:
+    """Print a synthetic scenario calibrated to the region."""
+    from placering.io import load_region
+
+    scenario = generate_scenario(load_region(region), children=children, seed=seed)
+    data = scenario_to_dict(scenario, inline_region=inline_region)
+    if out is not None:
+        write_json(out, data)
+    else:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def _fail(message: str, status: int) -> int:
+    # One line: a message may quote a value with a newline in it.
+    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit status."""
+    try:
+        app.main(args=argv, prog_name="placering", standalone_mode=False)
+    except InvalidInputError as error:
+        return _fail(str(error), 2)
+    except click.UsageError as error:
+        return _fail(error.format_message(), 2)
+    except click.exceptions.Exit as error:
+        return int(error.exit_code)
+    except click.ClickException as error:
+        return _fail(error.format_message(), 1)
+    except click.Abort:
+        return _fail("aborted", 1)
+    except PlaceringError as error:
+        return _fail(str(error), 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 1)
+    except Exception as error:  # noqa: BLE001 - the CLI promises one line, never a traceback
+        return _fail(f"{type(error).__name__}: {error}", 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
