@@ -1,0 +1,173 @@
+"""The ``placering`` command through subprocesses: exit codes, one-line errors, files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import placering
+
+DALARNA = (
+    "Vansbro", "Malung-Sälen", "Gagnef", "Leksand", "Rättvik", "Orsa", "Älvdalen", "Smedjebacken",
+    "Mora", "Falun", "Borlänge", "Säter", "Hedemora", "Avesta", "Ludvika",
+)
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("placering")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "placering"]
+    return subprocess.run(command + list(args), capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *parts: str) -> None:
+    """Exit 2, one stderr line starting with 'error:' that names every part, no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for part in parts:
+        assert part in lines[0]
+
+
+def test_demo_writes_both_files_and_covers_every_municipality(tmp_path: Path) -> None:
+    """`placering demo` solves the Dalarna scenario, summarises all 15 municipalities and writes the files."""
+    result = run("demo", "--out", str(tmp_path / "demo"))
+
+    assert result.returncode == 0, result.stderr
+    for name in DALARNA:
+        assert name in result.stdout
+    assert "Status: optimal" in result.stdout
+    assert "Mkr" in result.stdout
+    scenario = placering.read_scenario(tmp_path / "demo" / "scenario.json")
+    plan = placering.read_plan(tmp_path / "demo" / "plan.json")
+    assert [] == placering.check_plan(scenario, plan)
+    assert {c.municipality for c in scenario.children} >= {
+        m.code for m in scenario.region.municipalities if m.code.startswith("20")
+    }
+
+
+def test_solve_contract_case_writes_expected_totals(tmp_path: Path, contract_dir: Path) -> None:
+    """`placering solve CASE --out PLAN` writes a plan with the contract's optimal totals."""
+    case = contract_dir / "case-17.json"
+    expected = json.loads((contract_dir / "case-17.expected.json").read_text())["totals"]
+    result = run("solve", str(case), "--out", str(tmp_path / "plan.json"))
+
+    assert result.returncode == 0, result.stderr
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert "optimal" == plan["status"]
+    for key, value in expected.items():
+        assert value == pytest.approx(plan["totals"][key], abs=0.01)
+
+
+def test_solve_without_out_prints_a_summary(contract_dir: Path) -> None:
+    """Without --out, solve prints the summary and writes nothing."""
+    result = run("solve", str(contract_dir / "case-03.json"), "--time-limit", "30")
+
+    assert result.returncode == 0, result.stderr
+    assert "Status: optimal" in result.stdout
+
+
+def test_generate_is_deterministic_and_valid(tmp_path: Path) -> None:
+    """`placering generate` prints a valid scenario; the same seed prints the same file."""
+    first = run("generate", "--children", "80", "--seed", "3")
+    second = run("generate", "--children", "80", "--seed", "3")
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    data = json.loads(first.stdout)
+    assert "dalarna" == data["region"]
+    assert 80 == len(placering.scenario_from_dict(data).children)
+
+
+def test_generate_inline_region_then_solve(tmp_path: Path) -> None:
+    """--inline-region writes the road network out, and the file solves on its own."""
+    result = run("generate", "--children", "60", "--seed", "2", "--inline-region")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert isinstance(data["region"], dict)
+    assert {"name", "municipalities", "roads"} == set(data["region"])
+    path = tmp_path / "standalone.json"
+    path.write_text(result.stdout)
+
+    solved = run("solve", str(path), "--out", str(tmp_path / "plan.json"))
+
+    assert solved.returncode == 0, solved.stderr
+    scenario = placering.read_scenario(path)
+    plan = placering.read_plan(tmp_path / "plan.json")
+    assert [] == placering.check_plan(scenario, plan)
+    assert {c.id for c in scenario.children} == {a.child for a in plan.assignments} | {u.child for u in plan.unplaced}
+
+
+def test_invalid_scenario_exits_2_with_one_line_and_no_output(tmp_path: Path, contract_dir: Path) -> None:
+    """A negative capacity is refused: exit 2, one line naming file, entity and field, no plan file."""
+    data = json.loads((contract_dir / "case-03.json").read_text())
+    data["homes"][3]["capacity"] = -1
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(data))
+    out = tmp_path / "plan.json"
+
+    result = run("solve", str(path), "--out", str(out))
+
+    assert_one_line_error(result, str(path), "homes[3] 'H3'", "capacity", "-1")
+    assert not out.exists()
+    assert [] == [p.name for p in tmp_path.iterdir() if p.name != "scenario.json"]
+
+
+def test_unknown_key_exits_2(tmp_path: Path, contract_dir: Path) -> None:
+    """A typo such as 'capcity' never passes silently."""
+    data = json.loads((contract_dir / "case-03.json").read_text())
+    data["homes"][0]["capcity"] = 2
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(data))
+
+    result = run("solve", str(path))
+
+    assert_one_line_error(result, "typo.json", "homes[0] 'H0'", "capcity")
+
+
+def test_invalid_json_and_missing_file_exit_2(tmp_path: Path) -> None:
+    """Broken JSON and a missing file are invalid input, reported on one line."""
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"format": "placering.scenario/1", "homes": [')
+
+    assert_one_line_error(run("solve", str(broken)), "broken.json", "not valid JSON")
+    assert_one_line_error(run("solve", str(tmp_path / "nope.json")), "nope.json", "no such file")
+
+
+def test_usage_errors_exit_2() -> None:
+    """An unknown option or a bad number is a usage error with exit status 2."""
+    assert_one_line_error(run("solve"), "SCENARIO")
+    assert_one_line_error(run("generate", "--children", "zero"), "--children")
+    assert_one_line_error(run("demo", "--bogus"), "--bogus")
+
+
+def test_unknown_region_exits_2() -> None:
+    """Generating for a region that does not ship is invalid input."""
+    assert_one_line_error(run("generate", "--region", "atlantis"), "atlantis")
+
+
+def test_existing_output_is_untouched_on_error(tmp_path: Path, contract_dir: Path) -> None:
+    """An earlier plan file survives a failed solve: output is written atomically or not at all."""
+    out = tmp_path / "plan.json"
+    out.write_text("earlier")
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]")
+
+    result = run("solve", str(bad), "--out", str(out))
+
+    assert 2 == result.returncode
+    assert "earlier" == out.read_text()
+
+
+def test_help_lists_the_commands() -> None:
+    """`placering --help` names demo, solve and generate."""
+    result = run("--help")
+
+    assert 0 == result.returncode
+    for command in ("demo", "solve", "generate"):
+        assert command in result.stdout
