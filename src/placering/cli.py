@@ -39,7 +39,7 @@ REASONS = {
     "siblings": "no suitable cheaper home has room for the whole sibling group",
     "objective": "the policy's objective ranks another term first",
     "stability": "kept in the current placement",
-    "open": "not optimal for the child",
+    "tie": "an equally good cheaper home exists (a tie under the objective)",
 }
 
 def _kr(amount: float) -> str:

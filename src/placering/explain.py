@@ -34,6 +34,8 @@ CHEAPER: dict[str | None, tuple[str, ...]] = {
 
 _MAX_NAMES = 6
 
+_KIND_WORD = {"kin": "kin", "municipal": "municipal", "consultant": "consultant", "hvb": "HVB"}
+
 
 def _kinds_phrase(kinds: Sequence[str]) -> str:
     """``kin or municipal``; every kind at once reads as plain ``home``."""
@@ -59,16 +61,29 @@ class _Context:
     occupants: dict[str, list[str]]
 
 
-def _distance_phrase(scenario: Scenario, child: Child, kinds: set[str]) -> str | None:
+def _distance_phrase(scenario: Scenario, child: Child, candidates: Sequence[Home]) -> str | None:
+    """How far the candidate homes may lie, stated so that it is true of every one of them.
+
+    ``within 90 km of Mora`` when every kind has that limit, or the kinds without a limit have
+    no candidate beyond it; otherwise the limit of each kind, e.g. ``within reach of Mora
+    (municipal 90 km, consultant 150 km, HVB any distance)``.
+    """
+    kinds = {h.kind for h in candidates}
     limits = {k: distance_limit(scenario, child, k) for k in kinds}
     finite = sorted({v for v in limits.values() if v is not None})
     place = scenario.region.name_of(child.municipality)
     if not finite:
         return None
-    if len(finite) == 1:
+    if len(finite) == 1 and all(
+        scenario.km_between(child, h) <= finite[0] for h in candidates if limits[h.kind] is None
+    ):
         return f"within {finite[0]:g} km of {place}"
-    parts = " / ".join(f"{limits[k]:g} km ({k})" for k in KINDS if k in limits and limits[k] is not None)
-    return f"within {parts} of {place}"
+    parts = ", ".join(
+        f"{_KIND_WORD[k]} {limits[k]:g} km" if limits[k] is not None else f"{_KIND_WORD[k]} any distance"
+        for k in KINDS
+        if k in limits
+    )
+    return f"within reach of {place} ({parts})"
 
 
 def explain_child(
@@ -105,7 +120,7 @@ def explain_child(
                 f"open to {place}",
             )
         )
-    distance = _distance_phrase(scenario, child, {h.kind for h in candidates})
+    distance = _distance_phrase(scenario, child, candidates)
     if distance is not None:
         steps.append(
             (
@@ -203,10 +218,14 @@ def _suitable_but_taken(
                         ),
                     )
                 break
+    h = roomy[0]
     return Explanation(
         child=child.id,
-        rule="open",
-        text=f"the suitable {phrase} ({_names(ids)}) have room; this plan is not optimal for {child.id}",
+        rule="tie",
+        text=(
+            f"the suitable {h.kind} home {h.id} has room and would serve equally well under the policy's "
+            f"objective; this plan is one of several optimal ones"
+        ),
     )
 
 

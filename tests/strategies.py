@@ -1,0 +1,198 @@
+"""Hypothesis strategies for consistent random scenarios in the ``placering.scenario/1`` format.
+
+Every strategy here builds plain JSON-ready dicts (so a drawn scenario can also go through a
+file or the CLI), small enough for the brute force of ``brute.py``: at most 6 children and 5
+homes in a connected region of 2-4 municipalities.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+import placering
+
+KM_CHOICES = (10, 15, 20, 30, 45, 60, 80, 100, 120)
+#: Road lengths and costs with decimals, for the exact-arithmetic properties.
+DECIMAL_KM_CHOICES = (0.1, 0.2, 0.3, 12.5, 33.3, 45.05, 60.125)
+DECIMAL_COST_CHOICES = (699.5, 800.25, 2499.99, 5500.125)
+NEED_TAGS = ("npf", "trauma", "substance")
+KINDS = ("kin", "municipal", "consultant", "hvb")
+COST_CHOICES = (500, 700, 800, 1200, 2500, 3000, 5500, 8000)
+LIMIT_CHOICES = (None, 10, 20, 30, 45, 60, 90, 150)
+TERMS = ("unplaced", "hvb", "consultant", "split_siblings", "cost", "km")
+DEFAULT_OBJECTIVE = ["unplaced", "hvb", "consultant", "cost", "km"]
+
+
+def tag_sets() -> st.SearchStrategy[list[str]]:
+    """A sorted, duplicate-free list of need or competence tags."""
+    return st.sets(st.sampled_from(NEED_TAGS)).map(sorted)
+
+
+def needs() -> st.SearchStrategy[list[str]]:
+    """A child's needs: often none, mostly one tag, sometimes more."""
+    return st.one_of(st.just([]), st.sampled_from(NEED_TAGS).map(lambda t: [t]), tag_sets())
+
+
+def competences() -> st.SearchStrategy[list[str]]:
+    """A home's competences: often broad, so that children have several homes to choose from."""
+    return st.one_of(st.just(sorted(NEED_TAGS)), st.sets(st.sampled_from(NEED_TAGS), min_size=2).map(sorted), tag_sets())
+
+
+@st.composite
+def regions(draw: st.DrawFn, min_size: int = 2, max_size: int = 4, decimals: bool = False) -> dict[str, Any]:
+    """An inline region: a random spanning tree of roads plus a few optional extra roads.
+
+    With ``decimals`` the road lengths have decimals (0.1, 12.5, 60.125 ...).
+    """
+    lengths = DECIMAL_KM_CHOICES if decimals else KM_CHOICES
+    n = draw(st.integers(min_size, max_size))
+    codes = [f"M{i}" for i in range(n)]
+    municipalities = [
+        {"code": code, "name": f"Kommun {code}", "lat": 60.0 + i / 10, "lon": 15.0 + i / 10}
+        for i, code in enumerate(codes)
+    ]
+    roads = []
+    for i in range(1, n):
+        j = draw(st.integers(0, i - 1))
+        a, b = draw(st.permutations([codes[i], codes[j]]))
+        roads.append({"from": a, "to": b, "km": draw(st.sampled_from(lengths))})
+    extra = draw(
+        st.lists(st.tuples(st.sampled_from(codes), st.sampled_from(codes), st.sampled_from(lengths)), max_size=3)
+    )
+    roads.extend({"from": a, "to": b, "km": km} for a, b, km in extra if a != b)
+    order = draw(st.permutations(range(len(roads))))
+    return {"name": "random", "municipalities": municipalities, "roads": [roads[k] for k in order]}
+
+
+@st.composite
+def policies(draw: st.DrawFn, decimals: bool = False) -> dict[str, Any]:
+    """A policy dict: pooling, siblings, keep_current, optional partial overrides and objective."""
+    limits = (None, 0.3, 12.5, 45.05, 60) if decimals else LIMIT_CHOICES
+    costs = DECIMAL_COST_CHOICES if decimals else COST_CHOICES
+    policy: dict[str, Any] = {}
+    if draw(st.booleans()):
+        policy["pooling"] = draw(st.sampled_from(["pooled", "isolated"]))
+    if draw(st.integers(0, 3)) != 0:
+        policy["siblings"] = draw(st.sampled_from(["together", "prefer", "prefer", "ignore"]))
+    if draw(st.booleans()):
+        policy["keep_current"] = draw(st.booleans())
+    if draw(st.booleans()):
+        kinds = draw(st.lists(st.sampled_from(KINDS), unique=True, min_size=1))
+        policy["max_km"] = {k: draw(st.sampled_from(limits)) for k in kinds}
+    if draw(st.booleans()):
+        kinds = draw(st.lists(st.sampled_from(KINDS), unique=True, min_size=1))
+        policy["costs_per_day"] = {k: draw(st.sampled_from(costs)) for k in kinds}
+    if draw(st.integers(0, 3)) == 0:
+        # Occasionally a custom objective: distinct known terms in any order.
+        policy["objective"] = draw(st.lists(st.sampled_from(TERMS), unique=True, min_size=1, max_size=len(TERMS)))
+    return policy
+
+
+@st.composite
+def home_dicts(
+    draw: st.DrawFn, home_id: str, codes: list[str], child_ids: list[str], decimals: bool = False
+) -> dict[str, Any]:
+    """One home of any kind in one of ``codes``; a kin home is reserved for 1-2 of ``child_ids``."""
+    kind = draw(st.sampled_from(KINDS if child_ids else KINDS[1:]))
+    home: dict[str, Any] = {
+        "id": home_id,
+        "kind": kind,
+        "municipality": draw(st.sampled_from(codes)),
+        "capacity": draw(st.sampled_from((1, 1, 2, 3) if kind == "kin" else (0, 1, 1, 2, 2, 3))),
+    }
+    if draw(st.integers(0, 2)) == 0:
+        home["owner"] = draw(st.sampled_from(codes))
+    if draw(st.booleans()):
+        ages = (draw(st.sampled_from((0, 0, 4, 10, 13))), draw(st.sampled_from((9, 12, 17, 20, 20))))
+        if draw(st.integers(0, 4)) == 0:
+            ages = draw(st.tuples(st.integers(0, 20), st.integers(0, 20)))
+        home["min_age"], home["max_age"] = sorted(ages)
+    tags = draw(competences())
+    if tags or draw(st.booleans()):
+        home["competences"] = tags
+    if draw(st.booleans()):
+        home["max_care_level"] = draw(st.sampled_from((1, 2, 3, 3, 4, 4)))
+    if draw(st.integers(0, 3)) == 0:
+        home["cost_per_day"] = draw(st.sampled_from(DECIMAL_COST_CHOICES if decimals else COST_CHOICES))
+    if kind == "kin":
+        home["reserved_for"] = sorted(draw(st.lists(st.sampled_from(child_ids), unique=True, min_size=1, max_size=2)))
+    return home
+
+
+@st.composite
+def scenario_dicts(
+    draw: st.DrawFn,
+    max_children: int = 6,
+    max_homes: int = 5,
+    policy: dict[str, Any] | None = None,
+    siblings_only: bool = False,
+    decimals: bool = False,
+) -> dict[str, Any]:
+    """A valid ``placering.scenario/1`` dict with an inline random region.
+
+    Siblings share one municipality and, when placed today, one current home; current homes
+    never exceed a home's capacity; kin homes are reserved for 1-2 existing children.
+    ``policy`` overrides the keys it names of a random policy; ``siblings_only`` puts every
+    child in one of two sibling groups; ``decimals`` gives roads, costs and limits with decimals.
+    """
+    region = draw(regions(decimals=decimals))
+    codes = [m["code"] for m in region["municipalities"]]
+
+    # Children, then sibling groups that share the first member's municipality.
+    n_children = draw(st.integers(1, max_children) | st.just(max_children))
+    children: list[dict[str, Any]] = []
+    for i in range(n_children):
+        child: dict[str, Any] = {"id": f"C{i}", "municipality": draw(st.sampled_from(codes)), "age": draw(st.integers(0, 20) | st.sampled_from((6, 10, 14, 16)))}
+        tags = draw(needs())
+        if tags or draw(st.booleans()):
+            child["needs"] = tags
+        care = draw(st.sampled_from((1, 1, 1, 2, 2, 3, 4)))
+        if care != 1 or draw(st.booleans()):
+            child["care_level"] = care
+        if draw(st.integers(0, 3)) == 0:
+            child["max_km"] = draw(st.sampled_from((DECIMAL_KM_CHOICES if decimals else KM_CHOICES) + (0,)))
+        children.append(child)
+    labels = ["S1", "S2"] if siblings_only else [None, None, "S1", "S2"]
+    group_of = draw(st.lists(st.sampled_from(labels), min_size=n_children, max_size=n_children))
+    first_in_group: dict[str, dict[str, Any]] = {}
+    for child, group in zip(children, group_of):
+        if group is None:
+            continue
+        child["sibling_group"] = group
+        head = first_in_group.setdefault(group, child)
+        child["municipality"] = head["municipality"]
+
+    # Homes of every kind; kin homes reserved for one or two of the children.
+    ids = [c["id"] for c in children]
+    n_homes = draw(st.integers(1, max_homes) | st.just(max_homes))
+    homes = [draw(home_dicts(f"H{j}", codes, ids, decimals)) for j in range(n_homes)]
+
+    # Current homes: a whole family (a sibling group, or one child) lives in one home with room.
+    free = {h["id"]: h["capacity"] for h in homes}
+    families: dict[str, list[dict[str, Any]]] = {}
+    for child in children:
+        families.setdefault(child.get("sibling_group") or child["id"], []).append(child)
+    for members in families.values():
+        if draw(st.integers(0, 2)) != 0:
+            continue
+        room = [h["id"] for h in homes if free[h["id"]] >= len(members)]
+        if not room:
+            continue
+        where = draw(st.sampled_from(room))
+        free[where] -= len(members)
+        for child in members:
+            child["current_home"] = where
+
+    data: dict[str, Any] = {"format": "placering.scenario/1", "region": region, "homes": homes, "children": children}
+    chosen = draw(policies(decimals)) | (policy or {})
+    if chosen or draw(st.booleans()):
+        data["policy"] = chosen
+    return data
+
+
+def scenarios(**kwargs: Any) -> st.SearchStrategy[placering.Scenario]:
+    """Validated Scenario objects built from :func:`scenario_dicts`."""
+    return scenario_dicts(**kwargs).map(placering.scenario_from_dict)
+

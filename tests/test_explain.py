@@ -1,0 +1,152 @@
+"""Explanations: why a child ends in an HVB or consultant home, or unplaced (design.md section 4)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+import placering
+from placering import Scenario
+from placering.explain import explain_child
+
+HVB_FAR = {"id": "V", "kind": "hvb", "municipality": "C", "capacity": 1}
+
+
+def _claims_within(text: str) -> list[tuple[float, list[str]]]:
+    """Each "within N km of <place> (H1, H2 and H3)" claim in a text: the limit and the homes it names."""
+    claims = []
+    for limit, names in re.findall(r"within (\d+(?:\.\d+)?) km of [^(]*\(([^)]*)\)", text):
+        claims.append((float(limit), [n.strip() for n in re.split(r",| and ", names) if n.strip()]))
+    return claims
+
+
+def test_needs_no_cheaper_home_covers_are_explained(make_scenario: Callable[..., Scenario]) -> None:
+    """A child in HVB because no cheaper home within the limit covers its needs is told the need, place and limit."""
+    scenario = make_scenario(
+        homes=[
+            {"id": "M", "kind": "municipal", "municipality": "A", "capacity": 1, "competences": ["npf"]},
+            {"id": "S", "kind": "consultant", "municipality": "B", "capacity": 1, "competences": ["trauma"]},
+            HVB_FAR | {"competences": ["substance"]},
+        ],
+        children=[{"id": "K", "municipality": "A", "age": 15, "needs": ["substance"]}],
+        policy={"max_km": {"municipal": 60, "consultant": 60}},
+    )
+    plan = placering.solve(scenario)
+    assert "V" == plan.home_of()["K"]
+    explanation = plan.explanations["K"]
+    assert "needs" == explanation.rule
+    assert "substance" in explanation.text
+    assert "Alby" in explanation.text
+    assert "60 km" in explanation.text
+
+
+def test_distance_is_explained_with_the_limit(make_scenario: Callable[..., Scenario]) -> None:
+    """A child in HVB because the only municipal home lies beyond the limit is told the place and the limit."""
+    scenario = make_scenario(
+        homes=[{"id": "M", "kind": "municipal", "municipality": "C", "capacity": 1}, HVB_FAR],
+        children=[{"id": "K", "municipality": "A", "age": 15}],
+        policy={"max_km": {"municipal": 40}},
+    )
+    explanation = placering.solve(scenario).explanations["K"]
+    assert "distance" == explanation.rule
+    assert "40 km" in explanation.text
+    assert "Alby" in explanation.text
+
+
+def test_full_home_names_the_child_in_it(make_scenario: Callable[..., Scenario]) -> None:
+    """A child in HVB because the only suitable own home is taken by another child names that child."""
+    scenario = make_scenario(
+        homes=[{"id": "M", "kind": "municipal", "municipality": "A", "capacity": 1}, HVB_FAR | {"min_age": 12}],
+        children=[{"id": "Olle", "municipality": "A", "age": 15}, {"id": "Lisa", "municipality": "A", "age": 5}],
+    )
+    plan = placering.solve(scenario)
+    assert {"Olle": "V", "Lisa": "M"} == plan.home_of()
+    explanation = plan.explanations["Olle"]
+    assert "full" == explanation.rule
+    assert "Lisa" in explanation.text
+    assert "M" in explanation.text
+
+
+def test_unplaced_child_has_a_reason(make_scenario: Callable[..., Scenario]) -> None:
+    """A child no home can take is unplaced with a reason and an explanation in domain terms."""
+    scenario = make_scenario(
+        homes=[{"id": "M", "kind": "municipal", "municipality": "A", "capacity": 1}],
+        children=[{"id": "K", "municipality": "A", "age": 15, "care_level": 4}],
+    )
+    plan = placering.solve(scenario)
+    assert ["K"] == [u.child for u in plan.unplaced]
+    assert 1 <= len(plan.unplaced[0].reasons)
+    assert "care level 4" in plan.explanations["K"].text
+
+
+def test_kept_child_is_explained_by_stability(make_scenario: Callable[..., Scenario]) -> None:
+    """A child kept in its current HVB home is told that the policy keeps current placements."""
+    scenario = make_scenario(
+        homes=[{"id": "M", "kind": "municipal", "municipality": "A", "capacity": 1}, HVB_FAR],
+        children=[{"id": "K", "municipality": "A", "age": 15, "current_home": "V"}],
+    )
+    explanation = placering.solve(scenario).explanations["K"]
+    assert "stability" == explanation.rule
+    assert "V" in explanation.text
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_every_expensive_or_unplaced_child_of_a_generated_scenario_is_explained(seed: int) -> None:
+    """In a solved generated scenario every HVB, consultant and unplaced child has an explanation, unplaced ones a reason."""
+    scenario = placering.generate(children=60, seed=seed)
+    plan = placering.solve(scenario, seed=0, workers=1)
+    expensive = {a.child for a in plan.assignments if a.kind in ("hvb", "consultant")}
+    unplaced = {u.child for u in plan.unplaced}
+    assert expensive | unplaced <= set(plan.explanations)
+    for child in expensive | unplaced:
+        assert "" != plan.explanations[child].text.strip()
+        assert "\n" not in plan.explanations[child].text
+    for u in plan.unplaced:
+        assert 1 <= len(u.reasons)
+        assert all(r.strip() for r in u.reasons)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_explanations_of_an_optimal_plan_never_deny_its_optimality(seed: int) -> None:
+    """Under the default objective no explanation of a proven-optimal plan says the plan is not optimal."""
+    scenario = placering.generate(children=60, seed=seed)
+    plan = placering.solve(scenario, seed=0, workers=1)
+    assert "optimal" == plan.status
+    assert [] == [e.text for e in plan.explanations.values() if "not optimal" in e.text]
+
+
+def test_an_optimal_tie_is_not_called_suboptimal(make_scenario: Callable[..., Scenario]) -> None:
+    """When a cheaper-kind home with room is only equally good under the objective, the plan is not called suboptimal."""
+    scenario = make_scenario(
+        homes=[
+            {"id": "S", "kind": "consultant", "municipality": "A", "capacity": 1, "cost_per_day": 800},
+            {"id": "M", "kind": "municipal", "municipality": "A", "capacity": 1},
+        ],
+        children=[{"id": "K", "municipality": "A", "age": 15}],
+        policy={"objective": ["unplaced", "cost", "km"]},
+    )
+    # Both plans cost 800 kr and 0 km: K in S is optimal, exactly as K in M is.
+    explanation = explain_child(scenario, {"K": "S"}, scenario.child("K"))
+    assert "not optimal" not in explanation.text
+
+
+def test_explanation_never_claims_a_home_lies_within_a_limit_it_exceeds(make_scenario: Callable[..., Scenario]) -> None:
+    """Every home an explanation lists as 'within N km of <place>' really lies within N km of the child."""
+    scenario = make_scenario(
+        homes=[{"id": "M", "kind": "municipal", "municipality": "A", "capacity": 1}, HVB_FAR],
+        children=[
+            {"id": "K1", "municipality": "A", "age": 15},
+            {"id": "K2", "municipality": "A", "age": 5},
+            {"id": "K3", "municipality": "A", "age": 7},
+        ],
+        policy={"max_km": {"municipal": 30}},
+    )
+    plan = placering.solve(scenario)
+    assert 1 == plan.totals.unplaced
+    for child_id, explanation in plan.explanations.items():
+        child = scenario.child(child_id)
+        for limit, names in _claims_within(explanation.text):
+            for home_id in names:
+                assert scenario.km_between(child, scenario.home(home_id)) <= limit, explanation.text
