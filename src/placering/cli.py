@@ -88,7 +88,7 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
         top = "; ".join(f"{REASONS.get(rule, rule)} ({n})" for rule, n in reasons.most_common(3))
         console.print(f"Why {len(chosen)} {'are' if label == 'unplaced' else 'in'} {label}: {top}.")
     expensive = sorted(
-        (a for a in plan.assignments if a.kind == "hvb" and a.child in plan.explanations),
+        (a for a in plan.assignments if a.kind == "hvb" and not a.kept and a.child in plan.explanations),
         key=lambda a: (-a.cost_per_day, a.child),
     )
     if expensive:

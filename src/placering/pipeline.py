@@ -284,6 +284,16 @@ def _apply(state: _State, face: _Face, arcs_of: Sequence[Sequence[int]], into: S
                 state.fix(var, 1)
     for h in full:
         state.set_full(h, into[h])
+    # A unit left with one way to go is forced there: the flows after this get smaller.
+    for u, var in enumerate(state.forced):
+        if var is not None:
+            continue
+        ways = [a for a in arcs_of[u] if state.active[a]]
+        if state.unplaced_open[u]:
+            ways.append(state.n_arcs + u)
+        if len(ways) == 1:
+            state.forced[u] = ways[0]
+            state.fix(ways[0], 1)
 
 
 @attrs.frozen
@@ -420,85 +430,134 @@ def _dive_exact(
     return search(scratch, start)
 
 
-def _dive_greedy(
-    state: _State, coeff: dict[int, int], stage: _FlowStage, arcs_of: Sequence[Sequence[int]], budget: int
-) -> tuple[list[int], int] | None:
-    """A whole plan near the flow, for an upper bound: fix each split group where the
-    re-solved flow costs least. Returns the plan's arc and unplaced values and its value."""
-    node, current = state, stage
-    while current.split:
-        u = max(current.split, key=lambda v: (state.unit_size[v], -v))
-        chosen: tuple[int, _State, _FlowStage] | None = None
-        for var in _options(node, current, u, arcs_of, all_homes=False):
-            budget -= 1
-            if budget < 0:
-                return None
-            trial = _fix_unit(node, u, var, arcs_of)
-            attempt = _flow_stage(trial, coeff, arcs_of)
-            if attempt is not None and (chosen is None or attempt.lower < chosen[0]):
-                chosen = (attempt.lower, trial, attempt)
-        if chosen is None:
-            return None
-        _, node, current = chosen
-    return current.base, current.lower
-
-
 class _OutOfBudget(Exception):
     pass
 
 
-def _branch_and_bound(
+@attrs.frozen
+class _Relaxation:
+    """The lexicographic LP optimum of a node: one flow bound per stage, each stage's flow taken
+    on the optimal face of the stages before it, and the reduced costs of every stage."""
+
+    vector: tuple[int, ...]
+    reduced: tuple[_ReducedCosts, ...]
+    last: _FlowStage
+
+
+def _relax(
+    state: _State, coeffs: Sequence[dict[int, int]], arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]
+) -> _Relaxation | None:
+    node = _copy(state)
+    vector: list[int] = []
+    reduced: list[_ReducedCosts] = []
+    stage: _FlowStage | None = None
+    for i, coeff in enumerate(coeffs):
+        stage = _flow_stage(node, coeff, arcs_of)
+        if stage is None:
+            return None
+        vector.append(stage.lower)
+        reduced.append(_reduced_costs(node, stage.flow, stage.flow_arcs, stage.free_units, coeff))
+        if i + 1 < len(coeffs):
+            _apply(node, _face(node, reduced[-1], 0), arcs_of, into)
+    assert stage is not None
+    return _Relaxation(vector=tuple(vector), reduced=tuple(reduced), last=stage)
+
+
+def _lex_greedy(
     state: _State,
-    coeff: dict[int, int],
-    stage: _FlowStage,
+    coeffs: Sequence[dict[int, int]],
     arcs_of: Sequence[Sequence[int]],
     into: Sequence[Sequence[int]],
-    incumbent: tuple[list[int], int],
+    root: _Relaxation,
     budget: int,
-    deadline: float | None = None,
-) -> tuple[list[int], int, bool]:
-    """Exact stage minimum by depth-first branch and bound over the flow relaxation.
+) -> tuple[list[int], tuple[int, ...]] | None:
+    """A whole plan near the flow, as a first incumbent: fix each split group to whichever of
+    the homes it partly uses (or "unplaced") gives the smallest re-solved bound."""
+    node, current = state, root
+    while current.last.split:
+        u = max(current.last.split, key=lambda v: (state.unit_size[v], -v))
+        chosen: tuple[tuple[int, ...], _State, _Relaxation] | None = None
+        for var in _options(node, current.last, u, arcs_of, all_homes=False):
+            budget -= len(coeffs)
+            if budget < 0:
+                return None
+            trial = _fix_unit(node, u, var, arcs_of)
+            attempt = _relax(trial, coeffs, arcs_of, into)
+            if attempt is not None and (chosen is None or attempt.vector < chosen[0]):
+                chosen = (attempt.vector, trial, attempt)
+        if chosen is None:
+            return None
+        _, node, current = chosen
+    return current.last.base, current.vector
 
-    At each node the flow gives a bound; its reduced costs fix, for the whole subtree, every
-    arc that cannot lie in a plan better than the incumbent. We branch on the largest group
-    the flow splits: first into the home holding most of it, then with that home forbidden.
-    Returns the best plan, its value and whether the search finished within ``budget`` flow
-    solves (then the plan is proven optimal).
+
+def _lex_branch_and_bound(
+    state: _State,
+    coeffs: Sequence[dict[int, int]],
+    arcs_of: Sequence[Sequence[int]],
+    into: Sequence[Sequence[int]],
+    *,
+    budget: int,
+    deadline: float | None,
+) -> tuple[list[int] | None, tuple[int, ...] | None, bool]:
+    """The lexicographic optimum over all stages by depth-first branch and bound on flows.
+
+    A node's bound is its lexicographic LP optimum (:func:`_relax`), which no plan in the node
+    beats: a plan with the first stage at its bound is LP-optimal there, so it lies on that
+    stage's face, and so on. A node whose last flow keeps every sibling group whole is solved.
+    Otherwise it branches on the largest split group: first into the home holding most of it,
+    then with that home forbidden. Below an incumbent, the reduced costs of the stages it ties
+    and of the first it beats fix the arcs no better plan can use. The first whole plan found
+    inside-first is the dive; when its vector equals the root bound it ends the search at once.
+
+    Returns the best plan's arc and unplaced values, its vector, and whether the search
+    finished within ``budget`` flow solves (then the plan is the proven optimum).
     """
-    best_values, best_value = incumbent
+    best_values: list[int] | None = None
+    best_vector: tuple[int, ...] | None = None
     left = budget
 
-    def visit(node: _State, current: _FlowStage) -> None:
-        nonlocal best_values, best_value, left
-        if current.lower >= best_value:
+    def visit(node: _State, relaxation: _Relaxation) -> None:
+        nonlocal best_values, best_vector, left
+        if best_vector is not None and relaxation.vector >= best_vector:
             return
-        if not current.split:
-            best_values, best_value = current.base, current.lower
+        last = relaxation.last
+        if not last.split:
+            best_values, best_vector = last.base, relaxation.vector
             return
-        rc = _reduced_costs(node, current.flow, current.flow_arcs, current.free_units, current.coeff)
-        node = _copy(node)
-        _apply(node, _face(node, rc, best_value - 1 - current.lower), arcs_of, into)
-        u = max(current.split, key=lambda v: (state.unit_size[v], -v))
-        shares = {a: current.flow.arc_flow[i] for i, a in enumerate(current.flow_arcs) if state.arc_unit[a] == u}
+        if best_vector is not None:
+            node = _copy(node)
+            for i, rc in enumerate(relaxation.reduced):
+                gap = best_vector[i] - relaxation.vector[i]
+                _apply(node, _face(node, rc, gap), arcs_of, into)
+                if gap > 0:
+                    break
+        u = max(last.split, key=lambda v: (state.unit_size[v], -v))
+        shares = {a: last.flow.arc_flow[i] for i, a in enumerate(last.flow_arcs) if state.arc_unit[a] == u}
         top = max((a for a in shares if shares[a] and node.active[a]), key=lambda a: (shares[a], -a), default=None)
         if top is None:
             return
-        inside = _fix_unit(node, u, top, arcs_of)
         outside = _copy(node)
         outside.active[top] = False
-        for child in (inside, outside):
-            left -= 1
+        for child in (_fix_unit(node, u, top, arcs_of), outside):
+            left -= len(coeffs)
             if left < 0 or (deadline is not None and time.perf_counter() > deadline):
                 raise _OutOfBudget
-            attempt = _flow_stage(child, coeff, arcs_of)
-            if attempt is not None:
-                visit(child, attempt)
+            child_relaxation = _relax(child, coeffs, arcs_of, into)
+            if child_relaxation is not None:
+                visit(child, child_relaxation)
 
+    root = _relax(state, coeffs, arcs_of, into)
+    if root is None:
+        return None, None, False
+    greedy = _lex_greedy(state, coeffs, arcs_of, into, root, budget // 10)
+    if greedy is not None:
+        best_values, best_vector = greedy
     try:
-        visit(state, stage)
+        visit(state, root)
     except _OutOfBudget:
-        return best_values, best_value, False
-    return best_values, best_value, True
+        return best_values, best_vector, False
+    return best_values, best_vector, best_values is not None
 
 
 def lexicographic_minimum(
@@ -556,7 +615,7 @@ def lexicographic_minimum(
     def left() -> float | None:
         return None if deadline is None else deadline - time.perf_counter()
 
-    for term in stages:
+    for k, term in enumerate(stages):
         if (remaining := left()) is not None and remaining <= 0:
             bound = 0
             break
@@ -575,25 +634,24 @@ def lexicographic_minimum(
                 dived = _dive_exact(state, coeff, stage, arcs_of, into, budget=8 * len(stage.split) + 40) if dive else None
                 if dived is not None:
                     values, method = _complete(program, n_base, dived), "flow dive"
-                else:
-                    # No whole plan on the face: the stage has an integrality gap. A greedy
-                    # whole plan bounds it from above; arcs that cannot be in any plan within
-                    # that bound go before CP-SAT starts, and the plan is its hint.
-                    upper = _dive_greedy(state, coeff, stage, arcs_of, budget=4 * len(stage.split) + 20)
-                    if upper is not None:
-                        rc = _reduced_costs(state, stage.flow, stage.flow_arcs, stage.free_units, stage.coeff)
-                        _apply(state, _face(state, rc, upper[1] - lower), arcs_of, into)
-                        found, value, done = _branch_and_bound(
-                            state, coeff, _flow_stage(state, coeff, arcs_of) or stage, arcs_of, into, upper,
-                            budget=BRANCH_BUDGET,
-                            deadline=deadline,
-                        )
-                        if done:
-                            values, method = _complete(program, n_base, found), "flow branch and bound"
-                        else:
-                            best = _complete(program, n_base, found)
-                            # The flow bound holds for every plan; telling CP-SAT saves it proving it.
-                            state.model(into).restrict(term, lower, 2**62)
+                elif all(v < n_base for later in stages[k:] for v in later.vars):
+                    # The stage has an integrality gap: settle it and every later stage together
+                    # by the lexicographic branch and bound, which needs no stage bounds.
+                    coeffs = [_per_flow(later, n_arcs, arc_unit, unit_size) for later in stages[k:]]
+                    found, vector, done = _lex_branch_and_bound(
+                        state, coeffs, arcs_of, into, budget=BRANCH_BUDGET, deadline=deadline
+                    )
+                    if done and found is not None:
+                        best = _complete(program, n_base, found)
+                        for later in stages[k:]:
+                            stage_values.append(_evaluate(later, best))
+                            how.append("flow branch and bound")
+                        proven = len(stages)
+                        break
+                    if found is not None:
+                        best = _complete(program, n_base, found)
+                        # The flow bound holds for every plan; telling CP-SAT saves it proving it.
+                        state.model(into).restrict(term, lower, 2**62)
         if values is None:
             result = state.model(into).minimise(
                 term, hint=best, time_limit=left(), seed=seed, workers=workers, log=log
