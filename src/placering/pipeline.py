@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Sequence
 
 import attrs
+import numpy as np
 
 from placering._cpsat import FlowResult, StageModel, min_cost_flow, ortools_version
 from placering.exceptions import SolverError
@@ -132,9 +133,35 @@ def _per_flow(
 
 
 def _potentials(n_nodes: int, arcs: list[tuple[int, int, int]]) -> list[int]:
-    """Shortest distances from a virtual root joined to every node at cost 0 (queue-based
-    Bellman-Ford). On the residual graph of an optimal flow there is no negative cycle, and
-    the distances are node potentials that make every residual arc's reduced cost >= 0."""
+    """Shortest distances from a virtual root joined to every node at cost 0. On the residual
+    graph of an optimal flow there is no negative cycle, and the distances are node potentials
+    that make every residual arc's reduced cost >= 0.
+
+    Bellman-Ford rounds over numpy arrays (paths in these graphs are short, so few rounds);
+    the pure-Python queue version takes over when int64 could overflow.
+    """
+    if not arcs:
+        return [0] * n_nodes
+    tail = np.fromiter((a[0] for a in arcs), dtype=np.int64, count=len(arcs))
+    head = np.fromiter((a[1] for a in arcs), dtype=np.int64, count=len(arcs))
+    try:
+        cost = np.fromiter((a[2] for a in arcs), dtype=np.int64, count=len(arcs))
+    except OverflowError:
+        cost = None
+    if cost is not None and int(np.abs(cost).max()) * (n_nodes + 1) < 2**62:
+        dist = np.zeros(n_nodes, dtype=np.int64)
+        for _ in range(n_nodes + 1):
+            relaxed = dist.copy()
+            np.minimum.at(relaxed, head, dist[tail] + cost)
+            if np.array_equal(relaxed, dist):
+                return [int(d) for d in dist.tolist()]
+            dist = relaxed
+        raise SolverError("The flow's residual graph has a negative cycle, so the flow is not optimal.")
+    return _potentials_exact(n_nodes, arcs)
+
+
+def _potentials_exact(n_nodes: int, arcs: list[tuple[int, int, int]]) -> list[int]:
+    """Queue-based Bellman-Ford on Python integers."""
     out: list[list[tuple[int, int]]] = [[] for _ in range(n_nodes)]
     for x, y, c in arcs:
         out[x].append((y, c))
