@@ -37,27 +37,16 @@ VALID = {"C1": "M1", "C2": "M2", "C3": "M2", "C4": "K1", "C5": "S1", "C6": "V1",
 
 def plan_of(scenario: Scenario, home_of: dict[str, str], *, unplaced: list[str] | None = None) -> Plan:
     """A plan that puts each child in ``home_of`` (others unplaced), with correct records and totals."""
-    assignments = []
-    for child in scenario.children:
-        home_id = home_of.get(child.id)
-        if home_id is None:
-            continue
-        if not scenario.has_home(home_id):
-            assignments.append(Assignment(child=child.id, home=home_id, kind="municipal", km=0.0, cost_per_day=800))
-            continue
-        home = scenario.home(home_id)
-        assignments.append(
-            Assignment(
-                child=child.id,
-                home=home_id,
-                kind=home.kind,
-                km=scenario.region.km(child.municipality, home.municipality),
-                cost_per_day=scenario.cost_of(home),
-            )
-        )
+    known = {c: h for c, h in home_of.items() if scenario.has_home(h)}
+    # Records of known homes as the library writes them; a made-up record for unknown homes.
+    assignments = list(Plan.from_home_of(scenario, known).assignments) + [
+        Assignment(child=c, home=h, kind="municipal", km=0.0, cost_per_day=800)
+        for c, h in home_of.items()
+        if not scenario.has_home(h)
+    ]
     if unplaced is None:
         unplaced = [c.id for c in scenario.children if c.id not in home_of]
-    known = {c: h for c, h in home_of.items() if scenario.has_home(h)}
+    # Totals from the independent brute-force reference, not from the library.
     t = brute_totals(scenario, known)
     totals = Totals(
         unplaced=int(t["unplaced"]), hvb=int(t["hvb"]), consultant=int(t["consultant"]),

@@ -90,30 +90,11 @@ def test_solve_matches_brute_force_when_siblings_may_be_split(data: dict[str, An
 @given(scenario_dicts())
 def test_brute_force_optimal_plan_passes_check_plan(data: dict[str, Any]) -> None:
     """The brute force's own optimal plan is accepted by check_plan (the two referees agree)."""
-    from placering.result import Assignment, Plan, Unplacement, totals_of
+    from placering.result import Plan
 
     scenario = placering.scenario_from_dict(data)
     reference = brute_force(scenario)
-    assignments = []
-    for child in scenario.children:
-        home_id = reference.home_of.get(child.id)
-        if home_id is not None:
-            home = scenario.home(home_id)
-            assignments.append(
-                Assignment(
-                    child=child.id,
-                    home=home_id,
-                    kind=home.kind,
-                    km=scenario.region.km(child.municipality, home.municipality),
-                    cost_per_day=scenario.cost_of(home),
-                )
-            )
-    plan = Plan(
-        status="optimal",
-        assignments=tuple(assignments),
-        unplaced=tuple(Unplacement(child=c.id) for c in scenario.children if c.id not in reference.home_of),
-        totals=totals_of(scenario, reference.home_of),
-    )
+    plan = Plan.from_home_of(scenario, reference.home_of)
     assert [] == placering.check_plan(scenario, plan)
 
 

@@ -191,6 +191,35 @@ class Plan:
     bounds: Mapping[str, float] = attrs.field(factory=dict)
     solver: SolverStats | None = None
 
+    @classmethod
+    def from_home_of(cls, scenario: Scenario, home_of: Mapping[str, str], *, status: str = "optimal") -> Plan:
+        """The plan that puts each child ``c`` in ``home_of[c]`` and leaves the others unplaced,
+        with km, costs and totals filled in (no explanations)."""
+        assignments = []
+        unplaced = []
+        for child in scenario.children:
+            home_id = home_of.get(child.id)
+            if home_id is None:
+                unplaced.append(Unplacement(child=child.id))
+                continue
+            home = scenario.home(home_id)
+            assignments.append(
+                Assignment(
+                    child=child.id,
+                    home=home_id,
+                    kind=home.kind,
+                    km=scenario.km_between(child, home),
+                    cost_per_day=scenario.cost_of(home),
+                    kept=scenario.is_kept(child) and child.current_home == home_id,
+                )
+            )
+        return cls(
+            status=status,
+            assignments=tuple(assignments),
+            unplaced=tuple(unplaced),
+            totals=totals_of(scenario, home_of),
+        )
+
     def home_of(self) -> dict[str, str]:
         """Child id to home id, for the placed children."""
         return {a.child: a.home for a in self.assignments}

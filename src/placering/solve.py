@@ -34,10 +34,8 @@ from placering.program import BinaryProgram, LinearTerm
 from placering.region import decimal_scale
 from placering.result import (
     TOTAL_OF_TERM,
-    Assignment,
     Plan,
     SolverStats,
-    Unplacement,
     totals_of,
 )
 from placering.scenario import Scenario
@@ -297,8 +295,6 @@ def solve(
         if result.values[a]:
             for m in model.units[u].members:
                 home_of[scenario.children[m].id] = scenario.homes[j].id
-    totals = totals_of(scenario, home_of)
-
     bounds: dict[str, float] = {}
     if result.proven < len(stages):
         kept_only = totals_of(scenario, {c: h for c, h in home_of.items() if scenario.is_kept(scenario.child(c))})
@@ -311,31 +307,9 @@ def solve(
                 base = 0 if name == "unplaced" else kept_only.term(name)  # kept children are placed
                 bounds[TOTAL_OF_TERM[name]] = base + extra / scale
 
-    assignments = []
-    unplaced = []
-    for child in scenario.children:
-        home_id = home_of.get(child.id)
-        if home_id is None:
-            unplaced.append(child.id)
-            continue
-        home = scenario.home(home_id)
-        assignments.append(
-            Assignment(
-                child=child.id,
-                home=home_id,
-                kind=home.kind,
-                km=scenario.km_between(child, home),
-                cost_per_day=scenario.cost_of(home),
-                kept=scenario.is_kept(child),
-            )
-        )
-    plan = Plan(
-        status="optimal" if result.proven == len(stages) else "feasible",
-        assignments=tuple(assignments),
-        unplaced=tuple(Unplacement(child=c) for c in unplaced),
-        totals=totals,
+    plan = attrs.evolve(
+        Plan.from_home_of(scenario, home_of, status="optimal" if result.proven == len(stages) else "feasible"),
         bounds=bounds,
-        solver=None,
     )
     if explain:
         from placering.explain import explain_plan
