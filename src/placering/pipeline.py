@@ -2,18 +2,25 @@
 
 The LP relaxation of the matching is a transportation problem (units send their size to
 homes or to "unplaced"), so each stage starts with a min-cost flow, 50-100x faster than an
-exact solve (shared/performance.md). Per stage ``k``:
+exact solve (shared/performance.md). Per stage:
 
-1. The flow gives a lower bound ``LB``. If it places every unit whole and keeps the bounds of
-   earlier stages, it *is* the stage optimum and CP-SAT is not called.
-2. Otherwise CP-SAT solves the stage exactly on the model narrowed so far, hinted with the
-   previous stage's solution (feasible and optimal for the earlier stages).
-3. Node potentials of the optimal flow give every arc's reduced cost ``rc``. With the stage
-   optimum ``z`` and ``gap = z - LB``: an arc with ``rc * size > gap`` is used by no plan of
-   value ``<= z``, and one with ``-rc * size > gap`` by all of them, so such arcs are fixed;
-   likewise homes proven empty or full. When ``gap == 0`` these fixings are complementary
-   slackness and describe the optimal face exactly, so the next stage needs no other
-   constraint; when ``gap > 0`` the stage is also kept as a bound ``term <= z``.
+1. The flow gives a lower bound. If it places every unit whole (and keeps the bounds of any
+   earlier stage that had a gap), it *is* the stage optimum.
+2. If it splits a sibling group, a depth-first *dive* fixes split groups one at a time to
+   homes on the flow's optimal face and re-solves; a whole plan at the bound is optimal.
+3. If the dive fails, the stage has an integrality gap. A lexicographic branch and bound over
+   flows settles it and every later stage together (:func:`_lex_branch_and_bound`): a node's
+   bound is the vector of LP optima, each stage's flow taken on the optimal face of the ones
+   before, so no aggregate stage constraint is ever needed.
+4. Only when that search exceeds its budget does CP-SAT take the stage, on the model narrowed
+   so far, hinted with the best plan known, and told the flow bound.
+
+Between stages, node potentials of the optimal flow give every arc's reduced cost ``rc``.
+With the stage optimum ``z`` and ``gap = z - bound``: an arc with ``rc * size > gap`` is used
+by no plan of value ``<= z``, and one with ``-rc * size > gap`` by all of them, so such arcs are
+fixed; likewise homes proven empty or full. When ``gap == 0`` these fixings are complementary
+slackness and describe the optimal face exactly, so the next stage needs no other constraint;
+when ``gap > 0`` the stage is also kept as a bound ``term <= z``.
 
 Every fixing is implied by optimality, so the result is the exact lexicographic optimum;
 under a time limit the best plan found is returned with a certified bound on the first stage

@@ -30,7 +30,7 @@ import attrs
 from placering.eligibility import eligible_homes
 from placering.params import SolveParams
 from placering.pipeline import lexicographic_minimum
-from placering.program import BinaryProgram, LinearTerm
+from placering.program import BinaryProgram, LexResult, LinearTerm
 from placering.region import decimal_scale
 from placering.result import (
     TOTAL_OF_TERM,
@@ -248,6 +248,48 @@ def _stage_term(model: MatchingModel, stage: list[tuple[str, int]]) -> LinearTer
     return LinearTerm(vars=tuple(v for v, _ in items), coeffs=tuple(c for _, c in items))
 
 
+def _bounds(
+    scenario: Scenario,
+    model: MatchingModel,
+    stages: list[list[tuple[str, int]]],
+    result: LexResult,
+    home_of: dict[str, str],
+) -> dict[str, float]:
+    """Certified lower bounds on the terms a time-limited solve did not prove.
+
+    Within the first unproven stage, ``sum(w_t * t) >= bound``: the leading term is at least
+    ``bound // w``, and when the plan reaches that, the term is proven and the rest of the
+    bound carries over to the next term (among plans that keep the proven terms). Terms after
+    the first unproven one are bounded only by what the kept children contribute.
+    """
+    if result.proven == len(stages):
+        return {}
+    kept = totals_of(scenario, {c: h for c, h in home_of.items() if scenario.is_kept(scenario.child(c))})
+    bounds: dict[str, float] = {}
+    remaining = result.bound or 0
+    open_terms = False
+    for stage in stages[result.proven :]:
+        for name, weight in stage:
+            scale = model.scales.get(name, 1)
+            base = 0 if name == "unplaced" else kept.term(name)  # kept children are placed
+            if open_terms:
+                bounds[TOTAL_OF_TERM[name]] = base
+                continue
+            reached = _evaluate(model.terms[name], result.values)
+            least = remaining // weight
+            if least >= reached:  # the plan meets the bound: this term is proven
+                remaining -= weight * reached
+                continue
+            bounds[TOTAL_OF_TERM[name]] = base + least / scale
+            open_terms = True
+        open_terms = True  # a later stage was never reached
+    return bounds
+
+
+def _evaluate(term: LinearTerm, values: tuple[int, ...]) -> int:
+    return sum(c * values[v] for v, c in zip(term.vars, term.coeffs, strict=True))
+
+
 def solve(
     scenario: Scenario,
     params: SolveParams | None = None,
@@ -295,18 +337,7 @@ def solve(
         if result.values[a]:
             for m in model.units[u].members:
                 home_of[scenario.children[m].id] = scenario.homes[j].id
-    bounds: dict[str, float] = {}
-    if result.proven < len(stages):
-        kept_only = totals_of(scenario, {c: h for c, h in home_of.items() if scenario.is_kept(scenario.child(c))})
-        for k, stage in enumerate(stages[result.proven :], start=result.proven):
-            for i, (name, weight) in enumerate(stage):
-                # Only the leading term of the first unproven stage has a bound beyond the kept
-                # children: the stage bound divided by its weight, rounded down.
-                extra = result.bound // weight if (k == result.proven and i == 0 and result.bound) else 0
-                scale = model.scales.get(name, 1)
-                base = 0 if name == "unplaced" else kept_only.term(name)  # kept children are placed
-                bounds[TOTAL_OF_TERM[name]] = base + extra / scale
-
+    bounds = _bounds(scenario, model, stages, result, home_of)
     plan = attrs.evolve(
         Plan.from_home_of(scenario, home_of, status="optimal" if result.proven == len(stages) else "feasible"),
         bounds=bounds,
