@@ -171,3 +171,49 @@ def test_help_lists_the_commands() -> None:
     assert 0 == result.returncode
     for command in ("demo", "solve", "generate"):
         assert command in result.stdout
+
+
+# --- every kind of invalid scenario, and random valid ones, through the command line -------
+
+from typing import Any, Callable  # noqa: E402
+
+from brute import brute_force, same_vector  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from strategies import scenario_dicts  # noqa: E402
+from test_validation import ALIASES, CASES, valid  # noqa: E402
+
+
+@pytest.mark.parametrize(("change", "entity", "field"), [pytest.param(*c[1:], id=c[0]) for c in CASES])
+def test_solve_refuses_every_kind_of_invalid_scenario(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], entity: str, field: str
+) -> None:
+    """`placering solve` refuses each invalid scenario of design.md section 3: exit 2, one line
+    naming the file, the entity and the field, and no plan file."""
+    data = valid()
+    change(data)
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "plan.json"
+
+    result = run("solve", str(path), "--out", str(out))
+
+    assert_one_line_error(result, str(path), entity, ALIASES.get(field, field))
+    assert not out.exists()
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=scenario_dicts())
+def test_solve_command_gives_valid_optimal_plans(tmp_path: Path, data: dict[str, Any]) -> None:
+    """Random scenarios solved by `placering solve` are within the rules and lexicographically optimal."""
+    path = tmp_path / "random.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "random.plan.json"
+
+    result = run("solve", str(path), "--out", str(out))
+
+    assert 0 == result.returncode, result.stderr
+    scenario = placering.read_scenario(path)
+    plan = placering.read_plan(out)
+    assert "optimal" == plan.status
+    assert [] == placering.check_plan(scenario, plan)
+    assert same_vector(brute_force(scenario).vector, plan.totals.vector(scenario.policy.effective_objective()))
