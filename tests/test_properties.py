@@ -64,22 +64,20 @@ def test_every_expensive_or_unplaced_child_is_explained(data: dict[str, Any]) ->
         assert [] == [e.text for e in plan.explanations.values() if "not optimal" in e.text]
 
 
+@pytest.mark.parametrize(
+    "variant",
+    [
+        # Decimal road lengths, limits and costs must still sum exactly.
+        pytest.param(scenario_dicts(decimals=True), id="decimal km and costs"),
+        # Under siblings "prefer" with every child in a group, split_siblings is a real term.
+        pytest.param(scenario_dicts(policy={"siblings": "prefer"}, siblings_only=True), id="siblings prefer"),
+    ],
+)
 @settings(max_examples=60, **SETTINGS)
-@given(scenario_dicts(decimals=True))
-def test_solve_matches_brute_force_with_decimal_km_and_costs(data: dict[str, Any]) -> None:
-    """With decimal road lengths, limits and costs, solve still finds the exact brute-force optimum."""
-    scenario, plan = _solve(data)
-    assert "optimal" == plan.status
-    assert [] == placering.check_plan(scenario, plan)
-    reference = brute_force(scenario)
-    assert same_vector(reference.vector, _vector(scenario, plan))
-
-
-@settings(max_examples=60, **SETTINGS)
-@given(scenario_dicts(policy={"siblings": "prefer"}, siblings_only=True))
-def test_solve_matches_brute_force_when_siblings_may_be_split(data: dict[str, Any]) -> None:
-    """Under siblings "prefer", with every child in a sibling group, solve finds the brute-force optimum."""
-    scenario, plan = _solve(data)
+@given(draw=st.data())
+def test_solve_matches_brute_force_on_variants(variant: st.SearchStrategy[dict[str, Any]], draw: st.DataObject) -> None:
+    """With decimals, or with sibling groups that may be split, solve finds the exact brute-force optimum."""
+    scenario, plan = _solve(draw.draw(variant))
     assert "optimal" == plan.status
     assert [] == placering.check_plan(scenario, plan)
     reference = brute_force(scenario)
