@@ -111,10 +111,6 @@ class _State:
         return self.cp
 
 
-def _evaluate(term: LinearTerm, values: Sequence[int]) -> int:
-    return sum(c * values[v] for v, c in zip(term.vars, term.coeffs, strict=True))
-
-
 def _complete(program: BinaryProgram, n_base: int, base: Sequence[int]) -> list[int]:
     """Extend arc and unplaced values with the smallest consistent sibling marks."""
     values = list(base) + [0] * (program.n_vars - n_base)
@@ -661,7 +657,7 @@ def lexicographic_minimum(
         if stage is not None:
             if not stage.split:
                 candidate = _complete(program, n_base, stage.base)
-                if all(_evaluate(t, candidate) <= z for t, z in state.bounds):
+                if all(t.evaluate(candidate) <= z for t, z in state.bounds):
                     values, method = candidate, "flow"
             elif not state.bounds:
                 # The flow splits a sibling group; try to make it whole on the flow's optimal face.
@@ -678,7 +674,7 @@ def lexicographic_minimum(
                     if done and found is not None:
                         best = _complete(program, n_base, found)
                         for later in stages[k:]:
-                            stage_values.append(_evaluate(later, best))
+                            stage_values.append(later.evaluate(best))
                             how.append("flow branch and bound")
                         proven = len(stages)
                         break
@@ -694,13 +690,13 @@ def lexicographic_minimum(
             if result.values is not None:
                 values = list(result.values)
             if not result.proven:
-                if values is not None and (best is None or _evaluate(term, values) <= _evaluate(term, best)):
+                if values is not None and (best is None or term.evaluate(values) <= term.evaluate(best)):
                     best = values
                 bound = max(result.bound, lower)
-                stage_values.append(_evaluate(term, best if best is not None else fallback))
+                stage_values.append(term.evaluate(best if best is not None else fallback))
                 break
         assert values is not None
-        optimum = _evaluate(term, values)
+        optimum = term.evaluate(values)
         how.append(method)
         if log:
             print(

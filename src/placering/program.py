@@ -7,6 +7,8 @@ logic stay free of OR-Tools and lets tests inspect the model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 __all__ = ["BinaryProgram", "LexResult", "LinearTerm"]
@@ -18,6 +20,10 @@ class LinearTerm:
 
     vars: tuple[int, ...]
     coeffs: tuple[int, ...]
+
+    def evaluate(self, values: Sequence[int]) -> int:
+        """The term's value at ``values`` (indexed by variable)."""
+        return sum(c * values[v] for v, c in zip(self.vars, self.coeffs, strict=True))
 
 
 @attrs.frozen(kw_only=True)

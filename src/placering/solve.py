@@ -275,7 +275,7 @@ def _bounds(
             if open_terms:
                 bounds[TOTAL_OF_TERM[name]] = base
                 continue
-            reached = _evaluate(model.terms[name], result.values)
+            reached = model.terms[name].evaluate(result.values)
             least = remaining // weight
             if least >= reached:  # the plan meets the bound: this term is proven
                 remaining -= weight * reached
@@ -284,10 +284,6 @@ def _bounds(
             open_terms = True
         open_terms = True  # a later stage was never reached
     return bounds
-
-
-def _evaluate(term: LinearTerm, values: tuple[int, ...]) -> int:
-    return sum(c * values[v] for v, c in zip(term.vars, term.coeffs, strict=True))
 
 
 def solve(
