@@ -48,6 +48,9 @@ STRATEGIES = ("flow", "cp-sat")
 #: Flow solves the branch and bound may spend on one stage before CP-SAT takes over.
 BRANCH_BUDGET = 2000
 
+#: Flow solves the greedy first incumbent of the branch and bound may spend.
+GREEDY_BUDGET = 200
+
 
 @attrs.define
 class _State:
@@ -580,7 +583,7 @@ def _lex_branch_and_bound(
     root = _relax(state, coeffs, arcs_of, into)
     if root is None:
         return None, None, False
-    greedy = _lex_greedy(state, coeffs, arcs_of, into, root, budget // 10)
+    greedy = _lex_greedy(state, coeffs, arcs_of, into, root, GREEDY_BUDGET) if GREEDY_BUDGET else None
     if greedy is not None:
         best_values, best_vector = greedy
     try:
