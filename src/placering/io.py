@@ -108,7 +108,7 @@ def region_from_dict(data: Any) -> Region:
     municipalities = []
     for i, m in enumerate(data["municipalities"]):
         entity = f"region municipalities[{i}]"
-        _check_keys(m, entity, ("code", "name", "lat", "lon"), ("population",))
+        _check_keys(m, entity, ("code", "name", "lat", "lon"), ())
         municipalities.append(_build(Municipality, m, entity))
     roads = []
     for i, r in enumerate(data["roads"]):
@@ -229,11 +229,7 @@ def region_to_dict(region: Region) -> dict[str, Any]:
     """The region as an inline object (municipalities and roads)."""
     return {
         "name": region.name,
-        "municipalities": [
-            {"code": m.code, "name": m.name, "lat": m.lat, "lon": m.lon}
-            | ({"population": m.population} if m.population is not None else {})
-            for m in region.municipalities
-        ],
+        "municipalities": [{"code": m.code, "name": m.name, "lat": m.lat, "lon": m.lon} for m in region.municipalities],
         "roads": [{"from": r.a, "to": r.b, "km": whole(r.km)} for r in region.roads],
     }
 

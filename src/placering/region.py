@@ -34,7 +34,8 @@ def decimal_scale(values: Any) -> int:
 class Municipality:
     """A municipality (kommun), named by its SCB code in scenarios.
 
-    ``population`` is optional; synthetic scenarios spread children by it.
+    ``population`` is optional; synthetic scenarios spread children by it. Only shipped
+    regions carry it.
     """
 
     __entity__ = "municipality"
@@ -43,7 +44,11 @@ class Municipality:
     name: str = attrs.field(validator=f.identifier())
     lat: float = attrs.field(validator=f.number())
     lon: float = attrs.field(validator=f.number())
-    population: int | None = attrs.field(default=None, validator=f.int_between(0, None, optional=True))
+    # Synthesis metadata, not part of the placement rules, so two regions that differ only
+    # in it are the same region; scenario files never carry it (design.md section 3).
+    population: int | None = attrs.field(
+        default=None, eq=False, validator=f.int_between(0, None, optional=True)
+    )
 
     def __attrs_post_init__(self) -> None:
         if not -90 <= self.lat <= 90:
