@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Any
 
 import attrs
 
@@ -133,23 +132,25 @@ def build_matching(scenario: Scenario) -> MatchingModel:
         if sum(sizes) > free_places[j]:
             capacity.append((LinearTerm(vars=tuple(arcs), coeffs=tuple(sizes)), free_places[j]))
 
-    def arc_term(coeff: Any) -> LinearTerm:
-        pairs = [(a, coeff(units[u], homes[j], j)) for a, (u, j) in enumerate(zip(arc_unit, arc_home, strict=True))]
-        pairs = [(a, c) for a, c in pairs if c]
-        return LinearTerm(vars=tuple(a for a, _ in pairs), coeffs=tuple(c for _, c in pairs))
-
-    def km_of(unit: Unit, home: Any, j: int) -> int:
-        origin = scenario.children[unit.members[0]].municipality
-        return unit.size * region.km_units(origin, home.municipality)
-
+    # One pass over the arcs fills every per-child term: counts by kind, cost and km.
+    per_arc: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in ("hvb", "consultant", "cost", "km")}
+    origin = [scenario.children[unit.members[0]].municipality for unit in units]
+    for a, (u, j) in enumerate(zip(arc_unit, arc_home, strict=True)):
+        size, home = units[u].size, homes[j]
+        for name, c in (
+            ("hvb", size if home.kind == "hvb" else 0),
+            ("consultant", size if home.kind == "consultant" else 0),
+            ("cost", size * cost_units[j]),
+            ("km", size * region.km_units(origin[u], home.municipality)),
+        ):
+            if c:
+                per_arc[name][0].append(a)
+                per_arc[name][1].append(c)
     terms = {
         "unplaced": LinearTerm(
             vars=tuple(n_arcs + u for u in range(len(units))), coeffs=tuple(unit.size for unit in units)
         ),
-        "hvb": arc_term(lambda unit, home, j: unit.size if home.kind == "hvb" else 0),
-        "consultant": arc_term(lambda unit, home, j: unit.size if home.kind == "consultant" else 0),
-        "cost": arc_term(lambda unit, home, j: unit.size * cost_units[j]),
-        "km": arc_term(km_of),
+        **{name: LinearTerm(vars=tuple(vs), coeffs=tuple(cs)) for name, (vs, cs) in per_arc.items()},
     }
     # The range of a term bounds its value over every feasible plan: what each unit adds at most.
     ranges: dict[str, int] = {}
