@@ -66,6 +66,7 @@ class _State:
     unplaced_open: list[bool]
     forced: list[int | None]
     full: list[bool]
+    arrays: _Arrays
     fixes: list[tuple[int, int]] = attrs.field(factory=list)
     bounds: list[tuple[LinearTerm, int]] = attrs.field(factory=list)
     full_rows: list[int] = attrs.field(factory=list)
@@ -122,20 +123,42 @@ def _complete(program: BinaryProgram, n_base: int, base: Sequence[int]) -> list[
     return values
 
 
+@attrs.frozen
+class _Costs:
+    """A stage's cost per unit of flow on each arc and on each unit's "unplaced" arc."""
+
+    arc: np.ndarray
+    unplaced: np.ndarray
+
+
+@attrs.frozen
+class _Arrays:
+    """The program's fixed structure as numpy arrays, for the vectorised flow steps."""
+
+    arc_unit: np.ndarray
+    arc_home: np.ndarray
+    unit_size: np.ndarray
+    home_free: np.ndarray
+
+
 def _per_flow(
     term: LinearTerm, n_arcs: int, arc_unit: Sequence[int], unit_size: Sequence[int]
-) -> dict[int, int]:
+) -> _Costs:
     """A flow unit is one child, so an arc's cost per unit of flow is its coefficient / size.
 
     Every term is a sum over children, so the division is exact.
     """
-    out: dict[int, int] = {}
+    arc = np.zeros(n_arcs, dtype=np.int64)
+    unplaced = np.zeros(len(unit_size), dtype=np.int64)
     for v, c in zip(term.vars, term.coeffs, strict=True):
         size = unit_size[arc_unit[v]] if v < n_arcs else unit_size[v - n_arcs]
         if c % size:
             raise SolverError(f"Coefficient {c} of variable {v} is not a multiple of its unit's size {size}.")
-        out[v] = c // size
-    return out
+        if v < n_arcs:
+            arc[v] = c // size
+        else:
+            unplaced[v - n_arcs] = c // size
+    return _Costs(arc=arc, unplaced=unplaced)
 
 
 def _potentials(n_nodes: int, arcs: list[tuple[int, int, int]]) -> list[int]:
@@ -153,17 +176,23 @@ def _potentials(n_nodes: int, arcs: list[tuple[int, int, int]]) -> list[int]:
     try:
         cost = np.fromiter((a[2] for a in arcs), dtype=np.int64, count=len(arcs))
     except OverflowError:
-        cost = None
-    if cost is not None and int(np.abs(cost).max()) * (n_nodes + 1) < 2**62:
-        dist = np.zeros(n_nodes, dtype=np.int64)
-        for _ in range(n_nodes + 1):
-            relaxed = dist.copy()
-            np.minimum.at(relaxed, head, dist[tail] + cost)
-            if np.array_equal(relaxed, dist):
-                return [int(d) for d in dist.tolist()]
-            dist = relaxed
-        raise SolverError("The flow's residual graph has a negative cycle, so the flow is not optimal.")
-    return _potentials_exact(n_nodes, arcs)
+        return _potentials_exact(n_nodes, arcs)
+    return _potentials_of(n_nodes, tail, head, cost).tolist()
+
+
+def _potentials_of(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """:func:`_potentials` on arrays; int64 throughout unless a path sum could overflow it."""
+    if len(cost) and int(np.abs(cost).max()) * (n_nodes + 1) >= 2**62:
+        arcs = list(zip(tail.tolist(), head.tolist(), cost.tolist(), strict=True))
+        return np.array(_potentials_exact(n_nodes, arcs), dtype=object)
+    dist = np.zeros(n_nodes, dtype=np.int64)
+    for _ in range(n_nodes + 1):
+        relaxed = dist.copy()
+        np.minimum.at(relaxed, head, dist[tail] + cost)
+        if np.array_equal(relaxed, dist):
+            return dist
+        dist = relaxed
+    raise SolverError("The flow's residual graph has a negative cycle, so the flow is not optimal.")
 
 
 def _potentials_exact(n_nodes: int, arcs: list[tuple[int, int, int]]) -> list[int]:
@@ -193,11 +222,14 @@ def _potentials_exact(n_nodes: int, arcs: list[tuple[int, int, int]]) -> list[in
 
 @attrs.frozen
 class _ReducedCosts:
-    """Reduced costs, scaled to whole units, of a stage's optimal flow."""
+    """Reduced costs, scaled to whole units, of a stage's optimal flow: per flow arc (aligned
+    with ``arc_ids``), per unit whose "unplaced" arc is open, and per home."""
 
-    arcs: dict[int, int]
-    unplaced: dict[int, int]
-    homes: list[int]
+    arc_ids: np.ndarray
+    arcs: np.ndarray
+    unplaced_units: np.ndarray
+    unplaced: np.ndarray
+    homes: np.ndarray
 
 
 @attrs.frozen
@@ -211,77 +243,77 @@ class _Face:
     full: list[int]
 
 
-def _reduced_costs(
-    state: _State, flow: FlowResult, flow_arcs: list[int], free_units: list[int], coeff: dict[int, int]
-) -> _ReducedCosts:
-    n_arcs, n_homes = state.n_arcs, len(state.home_free)
-    local = {u: i for i, u in enumerate(free_units)}
-    n_free = len(free_units)
+def _reduced_costs(state: _State, stage: _FlowStage) -> _ReducedCosts:
+    """Reduced costs from node potentials on the residual graph of the stage's flow."""
+    arrays, flow, coeff = state.arrays, stage.flow, stage.coeff
+    n_homes = len(arrays.home_free)
+    free = stage.free_units
+    n_free = len(free)
     sink = n_free + n_homes
-    residual: list[tuple[int, int, int]] = []
-    for i, a in enumerate(flow_arcs):
-        u = state.arc_unit[a]
-        x, y, c, cap, f = local[u], n_free + state.arc_home[a], coeff.get(a, 0), state.unit_size[u], flow.arc_flow[i]
-        if f < cap:
-            residual.append((x, y, c))
-        if f > 0:
-            residual.append((y, x, -c))
-    for i, u in enumerate(free_units):
-        c, f = coeff.get(n_arcs + u, 0), flow.unplaced_flow[i]
-        cap = state.unit_size[u] if state.unplaced_open[u] else 0
-        if f < cap:
-            residual.append((i, sink, c))
-        if f > 0:
-            residual.append((sink, i, -c))
-    load = state.forced_load()
-    for h in range(n_homes):
-        if state.full[h]:
-            continue  # a full home's places are a lower bound: no slack arc to the sink
-        cap, f = state.home_free[h] - load[h], flow.home_flow[h]
-        if f < cap:
-            residual.append((n_free + h, sink, 0))
-        if f > 0:
-            residual.append((sink, n_free + h, 0))
-    pi = _potentials(sink + 1, residual)
+    local = np.full(len(arrays.unit_size), -1, dtype=np.int64)
+    local[free] = np.arange(n_free)
+    units = arrays.arc_unit[stage.flow_arcs]
+    x = local[units]
+    y = n_free + arrays.arc_home[stage.flow_arcs]
+    c = coeff.arc[stage.flow_arcs]
+    cap = arrays.unit_size[units]
+    f = flow.arc_flow
+    open_ = np.asarray(state.unplaced_open, dtype=bool)[free]
+    cu = coeff.unplaced[free]
+    cap_u = np.where(open_, arrays.unit_size[free], 0)
+    fu = flow.unplaced_flow
+    i = np.arange(n_free)
+    full = np.asarray(state.full, dtype=bool)
+    cap_h = arrays.home_free - stage.load
+    fh = flow.home_flow
+    homes = np.arange(n_homes)
+    slack = ~full  # a full home's places are a lower bound: no slack arc to the sink
+    parts = [
+        (x[f < cap], y[f < cap], c[f < cap]),
+        (y[f > 0], x[f > 0], -c[f > 0]),
+        (i[fu < cap_u], np.full(int((fu < cap_u).sum()), sink), cu[fu < cap_u]),
+        (np.full(int((fu > 0).sum()), sink), i[fu > 0], -cu[fu > 0]),
+        (n_free + homes[slack & (fh < cap_h)], np.full(int((slack & (fh < cap_h)).sum()), sink), None),
+        (np.full(int((slack & (fh > 0)).sum()), sink), n_free + homes[slack & (fh > 0)], None),
+    ]
+    tail = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    head = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    cost = np.concatenate([p[2] if p[2] is not None else np.zeros(len(p[0]), dtype=np.int64) for p in parts])
+    pi = _potentials_of(sink + 1, tail, head, cost.astype(np.int64))
     return _ReducedCosts(
-        arcs={
-            a: (coeff.get(a, 0) + pi[local[state.arc_unit[a]]] - pi[n_free + state.arc_home[a]])
-            * state.unit_size[state.arc_unit[a]]
-            for a in flow_arcs
-        },
-        unplaced={
-            u: (coeff.get(n_arcs + u, 0) + pi[i] - pi[sink]) * state.unit_size[u]
-            for i, u in enumerate(free_units)
-            if state.unplaced_open[u]
-        },
-        homes=[pi[n_free + h] - pi[sink] for h in range(n_homes)],
+        arc_ids=stage.flow_arcs,
+        arcs=(c + pi[x] - pi[y]) * cap,
+        unplaced_units=free[open_],
+        unplaced=((cu + pi[i] - pi[sink]) * arrays.unit_size[free])[open_],
+        homes=pi[n_free + homes] - pi[sink],
     )
 
 
 def _face(state: _State, rc: _ReducedCosts, gap: int) -> _Face:
     """What every plan of value ``<= bound + gap`` must look like (see the module docstring)."""
-    arcs_off, forced, unplaced_off, empty, full = [], [], [], [], []
+    def above(values: np.ndarray) -> np.ndarray:  # boolean even for Python-int (object) arrays
+        return np.asarray(values > gap, dtype=bool)
+
+    unit_of = state.arrays.arc_unit
+    forced: list[tuple[int, int]] = []
     taken: set[int] = set()
-    for a, r in rc.arcs.items():
-        if r > gap:
-            arcs_off.append(a)
-        elif -r > gap and state.arc_unit[a] not in taken:
-            taken.add(state.arc_unit[a])
-            forced.append((state.arc_unit[a], a))
-    for u, r in rc.unplaced.items():
-        if r > gap:
-            unplaced_off.append(u)
-        elif -r > gap and u not in taken:
+    for a in rc.arc_ids[above(-rc.arcs)].tolist():
+        u = int(unit_of[a])
+        if u not in taken:
+            taken.add(u)
+            forced.append((u, a))
+    for u in rc.unplaced_units[above(-rc.unplaced)].tolist():
+        if u not in taken:
             taken.add(u)
             forced.append((u, state.n_arcs + u))
-    for h, r in enumerate(rc.homes):
-        if state.full[h]:
-            continue
-        if r > gap:
-            empty.append(h)
-        elif -r > gap:
-            full.append(h)
-    return _Face(arcs_off=arcs_off, forced=forced, unplaced_off=unplaced_off, empty=empty, full=full)
+    full = np.asarray(state.full, dtype=bool)
+    return _Face(
+        arcs_off=rc.arc_ids[above(rc.arcs)].tolist(),
+        forced=forced,
+        unplaced_off=rc.unplaced_units[above(rc.unplaced)].tolist(),
+        empty=np.flatnonzero(~full & above(rc.homes)).tolist(),
+        full=np.flatnonzero(~full & above(-rc.homes)).tolist(),
+    )
 
 
 def _face_fixes(state: _State, face: _Face, arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]) -> tuple[list[tuple[int, int]], list[int]]:
@@ -331,59 +363,72 @@ def _apply(state: _State, face: _Face, arcs_of: Sequence[Sequence[int]], into: S
 
 @attrs.frozen
 class _FlowStage:
-    """A stage's flow relaxation on the current state: bound, reduced costs and split units."""
+    """A stage's flow relaxation on the current state: bound, flow and split units."""
 
     lower: int
     flow: FlowResult
-    flow_arcs: list[int]
-    free_units: list[int]
-    coeff: dict[int, int]
+    flow_arcs: np.ndarray  # the arcs in the flow, aligned with ``flow.arc_flow``
+    free_units: np.ndarray  # the units in the flow, aligned with ``flow.unplaced_flow``
+    load: np.ndarray  # children of forced units in each home
+    coeff: _Costs
     base: list[int]  # arc and unplaced values of the units the flow keeps whole (and forced)
     split: list[int]  # units whose children the flow spreads over several homes
 
+    def shares(self, state: _State, u: int) -> tuple[np.ndarray, np.ndarray]:
+        """The flow arcs of unit ``u`` and the children each carries."""
+        mine = state.arrays.arc_unit[self.flow_arcs] == u
+        return self.flow_arcs[mine], self.flow.arc_flow[mine]
 
-def _flow_stage(state: _State, coeff: dict[int, int], arcs_of: Sequence[Sequence[int]]) -> _FlowStage | None:
+
+def _flow_stage(state: _State, coeff: _Costs, arcs_of: Sequence[Sequence[int]]) -> _FlowStage | None:
     """The flow relaxation of the stage with per-flow costs ``coeff`` (see :func:`_per_flow`)."""
-    n_arcs, unit_size, arc_unit, arc_home = state.n_arcs, state.unit_size, state.arc_unit, state.arc_home
-    n_units, n_homes = len(unit_size), len(state.home_free)
-    free_units = [u for u in range(n_units) if state.forced[u] is None]
-    local = {u: i for i, u in enumerate(free_units)}
-    load = state.forced_load()
-    constant = sum(coeff.get(var, 0) * unit_size[u] for u, var in enumerate(state.forced) if var is not None)
-    flow_arcs = [a for u in free_units for a in arcs_of[u] if state.active[a]]
+    arrays, n_arcs = state.arrays, state.n_arcs
+    size = arrays.unit_size
+    n_units, n_homes = len(size), len(arrays.home_free)
+    forced = np.fromiter((-1 if v is None else v for v in state.forced), dtype=np.int64, count=n_units)
+    free = forced < 0
+    free_units = np.flatnonzero(free)
+    local = np.cumsum(free) - 1
+    flow_arcs = np.flatnonzero(np.asarray(state.active, dtype=bool) & free[arrays.arc_unit])
+    held = np.flatnonzero(~free)
+    held_vars = forced[held]
+    on_arc = held_vars < n_arcs
+    load = np.bincount(
+        arrays.arc_home[held_vars[on_arc]], weights=size[held[on_arc]], minlength=n_homes
+    ).astype(np.int64)
+    constant = int((coeff.arc[held_vars[on_arc]] * size[held[on_arc]]).sum()) + int(
+        (coeff.unplaced[held[~on_arc]] * size[held[~on_arc]]).sum()
+    )
     flow = min_cost_flow(
-        unit_supply=[unit_size[u] for u in free_units],
-        arc_unit=[local[arc_unit[a]] for a in flow_arcs],
-        arc_home=[arc_home[a] for a in flow_arcs],
-        arc_cost=[coeff.get(a, 0) for a in flow_arcs],
-        unplaced_cost=[coeff.get(n_arcs + u, 0) for u in free_units],
-        unplaced_open=[state.unplaced_open[u] for u in free_units],
-        home_capacity=[state.home_free[h] - load[h] for h in range(n_homes)],
-        home_full=state.full,
+        unit_supply=size[free_units],
+        arc_unit=local[arrays.arc_unit[flow_arcs]],
+        arc_home=arrays.arc_home[flow_arcs],
+        arc_cost=coeff.arc[flow_arcs],
+        unplaced_cost=coeff.unplaced[free_units],
+        unplaced_open=np.asarray(state.unplaced_open, dtype=bool)[free_units],
+        home_capacity=arrays.home_free - load,
+        home_full=np.asarray(state.full, dtype=bool),
     )
     if flow is None:
         return None
-    base = [0] * (n_arcs + n_units)
-    for var in state.forced:
-        if var is not None:
-            base[var] = 1
-    whole: set[int] = set()
-    for i, a in enumerate(flow_arcs):
-        if flow.arc_flow[i] == unit_size[arc_unit[a]]:
-            base[a] = 1
-            whole.add(arc_unit[a])
-    for i, u in enumerate(free_units):
-        if flow.unplaced_flow[i] == unit_size[u]:
-            base[n_arcs + u] = 1
-            whole.add(u)
+    base = np.zeros(n_arcs + n_units, dtype=np.int64)
+    base[held_vars] = 1
+    on_one_arc = flow.arc_flow == size[arrays.arc_unit[flow_arcs]]
+    all_unplaced = flow.unplaced_flow == size[free_units]
+    base[flow_arcs[on_one_arc]] = 1
+    base[n_arcs + free_units[all_unplaced]] = 1
+    whole = np.zeros(n_units, dtype=bool)
+    whole[arrays.arc_unit[flow_arcs[on_one_arc]]] = True
+    whole[free_units[all_unplaced]] = True
     return _FlowStage(
-        lower=flow.cost + constant,
+        lower=int(flow.cost) + constant,
         flow=flow,
         flow_arcs=flow_arcs,
         free_units=free_units,
+        load=load,
         coeff=coeff,
-        base=base,
-        split=[u for u in free_units if u not in whole],
+        base=base.tolist(),
+        split=free_units[~whole[free_units]].tolist(),
     )
 
 
@@ -416,9 +461,10 @@ def _options(
 ) -> list[int]:
     """Where a split unit may go: the homes it already partly uses (largest share first), then
     (with ``all_homes``) its other open homes, then unplaced."""
-    shares = {a: stage.flow.arc_flow[i] for i, a in enumerate(stage.flow_arcs) if state.arc_unit[a] == u}
-    used = sorted((a for a, f in shares.items() if f), key=lambda a: (-shares[a], a))
-    rest = [a for a in arcs_of[u] if state.active[a] and not shares.get(a)] if all_homes else []
+    arcs, flows = stage.shares(state, u)
+    carried = {int(a): int(f) for a, f in zip(arcs.tolist(), flows.tolist(), strict=True) if f}
+    used = sorted(carried, key=lambda a: (-carried[a], a))
+    rest = [a for a in arcs_of[u] if state.active[a] and a not in carried] if all_homes else []
     return used + rest + ([state.n_arcs + u] if state.unplaced_open[u] else [])
 
 
@@ -437,7 +483,7 @@ def _dive_exact(
     A plan found has the flow's bound as its value, so it is optimal for the stage.
     """
     scratch = _copy(state)
-    rc = _reduced_costs(state, stage.flow, stage.flow_arcs, stage.free_units, stage.coeff)
+    rc = _reduced_costs(state, stage)
     _apply(scratch, _face(scratch, rc, 0), arcs_of, into)
     start = _flow_stage(scratch, coeff, arcs_of)
     left = [budget]
@@ -489,7 +535,7 @@ def _relax(
         if stage is None:
             return None
         vector.append(stage.lower)
-        reduced.append(_reduced_costs(node, stage.flow, stage.flow_arcs, stage.free_units, coeff))
+        reduced.append(_reduced_costs(node, stage))
         if i + 1 < len(coeffs):
             _apply(node, _face(node, reduced[-1], 0), arcs_of, into)
     assert stage is not None
@@ -566,8 +612,9 @@ def _lex_branch_and_bound(
                 if gap > 0:
                     break
         u = max(last.split, key=lambda v: (state.unit_size[v], -v))
-        shares = {a: last.flow.arc_flow[i] for i, a in enumerate(last.flow_arcs) if state.arc_unit[a] == u}
-        top = max((a for a in shares if shares[a] and node.active[a]), key=lambda a: (shares[a], -a), default=None)
+        arcs, flows = last.shares(state, u)
+        carried = {int(a): int(f) for a, f in zip(arcs.tolist(), flows.tolist(), strict=True) if f and node.active[a]}
+        top = max(carried, key=lambda a: (carried[a], -a), default=None)
         if top is None:
             return
         outside = _copy(node)
@@ -637,6 +684,12 @@ def lexicographic_minimum(
         unplaced_open=[True] * n_units,
         forced=[None] * n_units,
         full=[False] * n_homes,
+        arrays=_Arrays(
+            arc_unit=np.asarray(arc_unit, dtype=np.int64),
+            arc_home=np.asarray(arc_home, dtype=np.int64),
+            unit_size=np.asarray(unit_size, dtype=np.int64),
+            home_free=np.asarray(home_free, dtype=np.int64),
+        ),
     )
     fallback = _complete(program, n_base, [0] * n_arcs + [1] * n_units)
     best: list[int] | None = None
@@ -654,8 +707,11 @@ def lexicographic_minimum(
             break
         values: list[int] | None = None
         flowable = strategy == "flow" and all(v < n_base for v in term.vars)
-        coeff = _per_flow(term, n_arcs, arc_unit, unit_size) if flowable else {}
-        stage = _flow_stage(state, coeff, arcs_of) if flowable else None
+        coeff = _per_flow(term, n_arcs, arc_unit, unit_size) if flowable else None
+        if coeff is None:
+            stage = None
+        else:
+            stage = _flow_stage(state, coeff, arcs_of)
         lower = stage.lower if stage is not None else 0
         if stage is not None:
             if not stage.split:
@@ -716,7 +772,7 @@ def lexicographic_minimum(
         gap = optimum - lower
         if gap < 0:
             raise SolverError(f"A stage optimum {optimum} lies below its flow bound {lower}.")
-        rc = _reduced_costs(state, stage.flow, stage.flow_arcs, stage.free_units, stage.coeff)
+        rc = _reduced_costs(state, stage)
         _apply(state, _face(state, rc, gap), arcs_of, into)
         if gap > 0:
             state.bound(term, optimum)

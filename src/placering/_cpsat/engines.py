@@ -126,68 +126,53 @@ class StageModel:
 class FlowResult:
     """Flow on each unit arc, on each unit's unplaced arc and into each home; ``cost`` in total."""
 
-    arc_flow: tuple[int, ...]
-    unplaced_flow: tuple[int, ...]
-    home_flow: tuple[int, ...]
+    arc_flow: np.ndarray
+    unplaced_flow: np.ndarray
+    home_flow: np.ndarray
     cost: int
 
 
 def min_cost_flow(
     *,
-    unit_supply: Sequence[int],
-    arc_unit: Sequence[int],
-    arc_home: Sequence[int],
-    arc_cost: Sequence[int],
-    unplaced_cost: Sequence[int],
-    unplaced_open: Sequence[bool],
-    home_capacity: Sequence[int],
-    home_full: Sequence[bool],
+    unit_supply: np.ndarray,
+    arc_unit: np.ndarray,
+    arc_home: np.ndarray,
+    arc_cost: np.ndarray,
+    unplaced_cost: np.ndarray,
+    unplaced_open: np.ndarray,
+    home_capacity: np.ndarray,
+    home_full: np.ndarray,
 ) -> FlowResult | None:
     """The transportation relaxation: units send their size to homes or to "unplaced".
 
     A unit's arc carries at most the unit's size; a home takes at most its capacity, or
-    exactly its capacity when ``home_full``. Returns ``None`` when the flow solver cannot
-    take the instance (cost range) or finds it infeasible, so the caller falls back to CP-SAT.
+    exactly its capacity when ``home_full``. All arguments are integer (or boolean) arrays.
+    Returns ``None`` when the flow solver cannot take the instance (cost range) or finds it
+    infeasible, so the caller falls back to CP-SAT.
     """
-    n_units, n_homes = len(unit_supply), len(home_capacity)
+    n_units, n_homes, n_arcs = len(unit_supply), len(home_capacity), len(arc_unit)
     sink = n_units + n_homes
+    units = np.arange(n_units, dtype=np.int64)
+    homes = np.arange(n_homes, dtype=np.int64)
+    tails = np.concatenate([arc_unit, units, n_units + homes]).astype(np.int64)
+    heads = np.concatenate([n_units + arc_home, np.full(n_units + n_homes, sink)]).astype(np.int64)
+    # A full home has its places as a lower bound: it demands them and keeps no slack arc.
+    caps = np.concatenate(
+        [unit_supply[arc_unit], np.where(unplaced_open, unit_supply, 0), np.where(home_full, 0, home_capacity)]
+    ).astype(np.int64)
+    costs = np.concatenate([arc_cost, unplaced_cost, np.zeros(n_homes, dtype=np.int64)]).astype(np.int64)
+    supplies = np.concatenate([unit_supply, np.where(home_full, -home_capacity, 0), [0]]).astype(np.int64)
+    supplies[sink] = -supplies.sum()
     flow = mcf.SimpleMinCostFlow()
-    tails = list(arc_unit)
-    heads = [n_units + h for h in arc_home]
-    caps = [unit_supply[u] for u in arc_unit]
-    costs = list(arc_cost)
-    n_arcs = len(tails)
-    for u in range(n_units):
-        tails.append(u)
-        heads.append(sink)
-        caps.append(unit_supply[u] if unplaced_open[u] else 0)
-        costs.append(unplaced_cost[u])
-    for h in range(n_homes):
-        tails.append(n_units + h)
-        heads.append(sink)
-        # A full home has its places as a lower bound: it demands them and keeps no slack arc.
-        caps.append(0 if home_full[h] else home_capacity[h])
-        costs.append(0)
-    if tails:
+    if len(tails):
         flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    total = 0
-    for u in range(n_units):
-        flow.set_node_supply(u, unit_supply[u])
-        total += unit_supply[u]
-    for h in range(n_homes):
-        if home_full[h]:
-            flow.set_node_supply(n_units + h, -home_capacity[h])
-            total -= home_capacity[h]
-    flow.set_node_supply(sink, -total)
+    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int64), supplies)
     if flow.solve() != flow.OPTIMAL:
         return None
-    flows = flow.flows(np.arange(len(tails), dtype=np.int32)).tolist()
-    into = [0] * n_homes
-    for a in range(n_arcs):
-        into[arc_home[a]] += flows[a]
+    flows = flow.flows(np.arange(len(tails), dtype=np.int64))
     return FlowResult(
-        arc_flow=tuple(flows[:n_arcs]),
-        unplaced_flow=tuple(flows[n_arcs : n_arcs + n_units]),
-        home_flow=tuple(into),
+        arc_flow=flows[:n_arcs],
+        unplaced_flow=flows[n_arcs : n_arcs + n_units],
+        home_flow=np.bincount(arc_home, weights=flows[:n_arcs], minlength=n_homes).astype(np.int64),
         cost=int(flow.optimal_cost()),
     )
