@@ -50,7 +50,6 @@ __all__ = [
 
 SCENARIO_FORMAT = "placering.scenario/1"
 PLAN_FORMAT = "placering.plan/1"
-REGION_FORMAT = "placering.region/1"
 
 _HOME_REQUIRED = ("id", "kind", "municipality", "capacity")
 _HOME_OPTIONAL = ("owner", "min_age", "max_age", "competences", "max_care_level", "cost_per_day", "reserved_for")
@@ -147,12 +146,6 @@ def load_region(name: str) -> Region:
         ],
         roads=[Road(a=r["from"], b=r["to"], km=r["km"]) for r in data["roads"]],
     )
-
-
-def region_metadata(name: str) -> dict[str, Any]:
-    """The shipped region file as it is, with seats, counties and source tags."""
-    text = (resources.files("placering") / "regions" / f"{name}.json").read_text(encoding="utf-8")
-    return dict(json.loads(text))
 
 
 def _policy_from_dict(data: Any) -> Policy:

@@ -72,14 +72,6 @@ class _State:
     full_rows: list[int] = attrs.field(factory=list)
     cp: StageModel | None = None
 
-    def forced_load(self) -> list[int]:
-        """Children of forced units in each home."""
-        load = [0] * len(self.home_free)
-        for u, var in enumerate(self.forced):
-            if var is not None and var < self.n_arcs:
-                load[self.arc_home[var]] += self.unit_size[u]
-        return load
-
     def fix(self, var: int, value: int) -> None:
         self.fixes.append((var, value))
         if self.cp is not None:
@@ -470,7 +462,7 @@ def _options(
 
 def _dive_exact(
     state: _State,
-    coeff: dict[int, int],
+    coeff: _Costs,
     stage: _FlowStage,
     arcs_of: Sequence[Sequence[int]],
     into: Sequence[Sequence[int]],
@@ -524,7 +516,7 @@ class _Relaxation:
 
 
 def _relax(
-    state: _State, coeffs: Sequence[dict[int, int]], arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]
+    state: _State, coeffs: Sequence[_Costs], arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]
 ) -> _Relaxation | None:
     node = _copy(state)
     vector: list[int] = []
@@ -544,7 +536,7 @@ def _relax(
 
 def _lex_greedy(
     state: _State,
-    coeffs: Sequence[dict[int, int]],
+    coeffs: Sequence[_Costs],
     arcs_of: Sequence[Sequence[int]],
     into: Sequence[Sequence[int]],
     root: _Relaxation,
@@ -572,7 +564,7 @@ def _lex_greedy(
 
 def _lex_branch_and_bound(
     state: _State,
-    coeffs: Sequence[dict[int, int]],
+    coeffs: Sequence[_Costs],
     arcs_of: Sequence[Sequence[int]],
     into: Sequence[Sequence[int]],
     *,

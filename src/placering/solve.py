@@ -75,9 +75,6 @@ class MatchingModel:
     def n_arcs(self) -> int:
         return len(self.arc_unit)
 
-    def unplaced_var(self, unit: int) -> int:
-        return self.n_arcs + unit
-
 
 def _units(scenario: Scenario, eligible: list[tuple[int, ...]]) -> list[Unit]:
     index = {c.id: i for i, c in enumerate(scenario.children)}
