@@ -6,19 +6,27 @@ comes from; tags as in shared/domain.md: [S] sourced, [D] derived, [E] estimate.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
+import math
 import random
 from collections import Counter
 from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import networkx as nx
 
 from placering.children import Child
 from placering.eligibility import exclusion
 from placering.exceptions import InvalidInputError
 from placering.homes import Home
 from placering.policy import Policy
-from placering.region import Region
+from placering.region import Municipality, Region, Road
 from placering.scenario import Scenario
 
-__all__ = ["DEFAULT_CHILDREN", "generate"]
+__all__ = ["DEFAULT_CHILDREN", "FAMILIES", "Calibration", "Family", "generate", "synthetic_region"]
 
 #: A county-sized year: Dalarna ≈520 children in family homes and ≈165 in HVB during a year
 #: [E/D, domain.md 3.2], of whom some are already placed; 600 is the matching problem of a
@@ -96,24 +104,76 @@ def _needs(rng: random.Random, age: int, care_level: int) -> frozenset[str]:
     )
 
 
-def _near(rng: random.Random, region: Region, origin: str, within: float, pool: Sequence[str]) -> str:
-    close = [code for code in pool if region.km(origin, code) <= within]
-    return rng.choice(close or [origin])
+@attrs.frozen(kw_only=True)
+class Calibration:
+    """The shares and distributions a synthetic scenario is drawn from (defaults: Dalarna).
+
+    Each default is the module constant of the same fact above; a benchmark family changes
+    only what makes it that family.
+    """
+
+    sibling_share: float = SIBLING_SHARE
+    sibling_sizes: tuple[tuple[int, float], ...] = SIBLING_SIZES
+    kin_share: float = KIN_SHARE
+    municipal_share: float = MUNICIPAL_SHARE
+    shortage: dict[str, float] = attrs.field(factory=lambda: dict(SHORTAGE))
+    municipal_capacity: tuple[tuple[int, float], ...] = ((1, 0.5), (2, 0.35), (3, 0.15))
+    consultant_share: float = CONSULTANT_SHARE
+    consultant_capacity: tuple[tuple[int, float], ...] = ((1, 0.45), (2, 0.4), (3, 0.15))
+    hvb_share: float = HVB_SHARE
+    hvb_capacity: tuple[int, int] = (4, 10)
+    current_share: float = CURRENT_SHARE
+    #: Where the consultant market and HVB units lie: 0 spreads them evenly over places (as in
+    #: Dalarna, with neighbouring towns), 0.5 weighs places by the square root of population.
+    market_weight: float = 0.0
 
 
-def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDREN, seed: int = 0) -> Scenario:
-    """A synthetic scenario for ``region`` with about ``children`` children, deterministic in ``seed``.
+def _ring(region: Region, origins: Sequence[str], places: Sequence[str]) -> dict[str, tuple[list[float], list[str]]]:
+    ring = {}
+    for a in set(origins):
+        ordered = sorted((region.km(a, b), b) for b in places)
+        ring[a] = ([km for km, _ in ordered], [b for _, b in ordered])
+    return ring
 
-    Children come from the region's municipalities that have a population (for Dalarna the 15
-    in the county), spread by population; homes lie in those municipalities and, for the
-    consultant market and HVB, also in the neighbouring towns outside the county.
+
+def generate(
+    region: Region | str = "dalarna",
+    *,
+    children: int | None = None,
+    seed: int = 0,
+    family: str | None = None,
+) -> Scenario:
+    """A synthetic scenario with about ``children`` children, deterministic in ``seed``.
+
+    Without ``family`` it is calibrated to ``region`` (Dalarna by default; see the constants
+    above). With ``family`` (one of :data:`FAMILIES`) the family decides the region and the
+    calibration, and ``children`` only overrides its size. Children come from the region's
+    municipalities that have a population, spread by population; homes lie in those
+    municipalities and, for the consultant market and HVB, also in the neighbouring towns.
     """
     from placering.io import load_region
 
+    calibration = Calibration()
+    if family is not None:
+        if family not in FAMILIES:
+            known = ", ".join(FAMILIES)
+            raise InvalidInputError(f"family {family!r} is not a benchmark family (known: {known})", entity="generate")
+        if region != "dalarna":
+            raise InvalidInputError("a family brings its own region, so give either family or region", entity="generate")
+        spec = FAMILIES[family]
+        region = spec.region() if callable(spec.region) else spec.region
+        calibration = spec.calibration
+        children = spec.children if children is None else children
+    if children is None:
+        children = DEFAULT_CHILDREN
     if isinstance(region, str):
         region = load_region(region)
     if isinstance(children, bool) or not isinstance(children, int) or children < 1:
         raise InvalidInputError(f"children must be an integer >= 1, got {children!r}", entity="generate")
+    return _draw(region, calibration, children, seed)
+
+
+def _draw(region: Region, cal: Calibration, children: int, seed: int) -> Scenario:
     rng = random.Random(seed)
     home_places = [m.code for m in region.municipalities if m.population]
     if not home_places:  # a region without populations: everybody counts alike
@@ -124,25 +184,33 @@ def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDR
         * (SMALL_RATE if (region.municipality(code).population or 0) < SMALL_MUNICIPALITY else 1.0)
         for code in home_places
     }
+    mean_size = sum(s * w for s, w in cal.sibling_sizes) / sum(w for _, w in cal.sibling_sizes)
+    # A family of ``size`` children is drawn with this chance, so the share of siblings holds.
+    family_chance = cal.sibling_share / (mean_size - cal.sibling_share * (mean_size - 1))
+    if cal.sibling_sizes == SIBLING_SIZES and cal.sibling_share == SIBLING_SHARE:
+        family_chance = SIBLING_SHARE / 2.6  # the Dalarna calibration as first drawn
+    origin_weights = [weight[c] for c in home_places]
+    cumulative = list(itertools.accumulate(origin_weights))
 
     # Children, with sibling groups drawn as whole families from one municipality.
     kids: list[dict[str, object]] = []
     group_no = 0
+    width = max(4, len(str(children)))
     while len(kids) < children:
-        place = rng.choices(home_places, weights=[weight[c] for c in home_places])[0]
+        place = rng.choices(home_places, cum_weights=cumulative)[0]
         size = 1
-        if rng.random() < SIBLING_SHARE / 2.6:  # 2.6: mean group size, so a fifth of children are siblings
-            size = min(int(_weighted(rng, SIBLING_SIZES)), children - len(kids))  # type: ignore[call-overload]
+        if rng.random() < family_chance:
+            size = min(int(_weighted(rng, cal.sibling_sizes)), children - len(kids))  # type: ignore[call-overload]
         group = None
         if size > 1:
             group_no += 1
-            group = f"S{group_no:03d}"
+            group = f"S{group_no:0{width - 1}d}"
         for _ in range(size):
             age = _age(rng)
             care = _care_level(rng, age)
             kids.append(
                 {
-                    "id": f"C{len(kids) + 1:04d}",
+                    "id": f"C{len(kids) + 1:0{width}d}",
                     "municipality": place,
                     "age": age,
                     "needs": _needs(rng, age, care),
@@ -154,21 +222,27 @@ def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDR
             )
 
     homes: list[Home] = []
+    near: dict[str, list[str]] = {}
 
     # Kin homes, one per family with a kin option, near the family, taking the whole group.
     families: dict[str, list[dict[str, object]]] = {}
     for k in kids:
         families.setdefault(str(k["sibling_group"] or k["id"]), []).append(k)
+    n_kin = 0
     for members in families.values():
-        if rng.random() >= KIN_SHARE or all(m["care_level"] == 4 for m in members):
+        if rng.random() >= cal.kin_share or all(m["care_level"] == 4 for m in members):
             continue
         origin = str(members[0]["municipality"])
         needs = frozenset().union(*(m["needs"] for m in members))  # type: ignore[arg-type]
+        if origin not in near:
+            near[origin] = [code for code in home_places if region.km(origin, code) <= 60]
+        close = near[origin]
+        n_kin += 1
         homes.append(
             Home(
-                id=f"KIN{len([h for h in homes if h.kind == 'kin']) + 1:03d}",
+                id=f"KIN{n_kin:0{width - 1}d}",
                 kind="kin",
-                municipality=_near(rng, region, origin, 60, home_places),
+                municipality=rng.choice(close or [origin]),
                 capacity=len(members),
                 # Relatives often lack training for specific needs [E]: 60 % cover them.
                 competences=needs if rng.random() < 0.6 else frozenset(),
@@ -182,12 +256,18 @@ def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDR
     def competences(rates: dict[str, float]) -> frozenset[str]:
         return frozenset(tag for tag, p in rates.items() if rng.random() < p)
 
+    def market_place(inside: bool) -> str:
+        pool = home_places if inside else all_places
+        if not cal.market_weight:
+            return rng.choice(pool)
+        return rng.choices(pool, weights=[(region.municipality(c).population or 1) ** cal.market_weight for c in pool])[0]
+
     # Own family homes, per municipality, short where the shortage is reported.
     n = 0
     for code in home_places:
-        places = round(demand[code] * MUNICIPAL_SHARE * SHORTAGE.get(code, 1.0))
+        places = round(demand[code] * cal.municipal_share * cal.shortage.get(code, 1.0))
         while places > 0:
-            capacity = min(places, int(_weighted(rng, ((1, 0.5), (2, 0.35), (3, 0.15)))))  # type: ignore[call-overload]
+            capacity = min(places, int(_weighted(rng, cal.municipal_capacity)))  # type: ignore[call-overload]
             places -= capacity
             n += 1
             young_only = rng.random() < 0.3
@@ -206,10 +286,10 @@ def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDR
 
     # Consultant market: agencies' homes across the county and just outside it.
     total = len(kids)
-    places = round(total * CONSULTANT_SHARE)
+    places = round(total * cal.consultant_share)
     n = 0
     while places > 0:
-        capacity = min(places, int(_weighted(rng, ((1, 0.45), (2, 0.4), (3, 0.15)))))  # type: ignore[call-overload]
+        capacity = min(places, int(_weighted(rng, cal.consultant_capacity)))  # type: ignore[call-overload]
         places -= capacity
         n += 1
         inside = rng.random() < 0.8
@@ -217,7 +297,7 @@ def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDR
             Home(
                 id=f"KS{n:03d}",
                 kind="consultant",
-                municipality=rng.choice(home_places if inside else all_places),
+                municipality=market_place(inside),
                 capacity=capacity,
                 min_age=rng.choice((0, 0, 6, 10)),
                 max_age=20,
@@ -228,10 +308,10 @@ def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDR
         )
 
     # HVB units with specialisations; teenagers only, half of them outside the county.
-    places = round(total * HVB_SHARE)
+    places = round(total * cal.hvb_share)
     n = 0
     while places > 0:
-        capacity = min(places, rng.randint(4, 10))
+        capacity = min(places, rng.randint(*cal.hvb_capacity))
         places -= capacity
         n += 1
         speciality = rng.choice(("substance", "npf", "trauma", "general", "general"))
@@ -243,7 +323,7 @@ def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDR
             Home(
                 id=f"HVB{n:02d}",
                 kind="hvb",
-                municipality=rng.choice(home_places if rng.random() < 0.5 else all_places),
+                municipality=market_place(rng.random() < 0.5),
                 capacity=capacity,
                 min_age=rng.choice((10, 12, 13)),
                 max_age=20,
@@ -260,27 +340,213 @@ def generate(region: Region | str = "dalarna", *, children: int = DEFAULT_CHILDR
         homes=homes,
         children=[Child(**k) for k in kids],  # type: ignore[arg-type]
     )
-
-    # Ongoing placements: a third of families already live in a home that suits them all.
-    free = {h.id: h.capacity for h in homes}
-    current: dict[str, str] = {}
-    by_kind_order = sorted(homes, key=lambda h: ("kin", "municipal", "consultant", "hvb").index(h.kind))
-    for members in families.values():
-        if rng.random() >= CURRENT_SHARE:
-            continue
-        people = [draft.child(str(m["id"])) for m in members]
-        options = [
-            h for h in by_kind_order
-            if free[h.id] >= len(people) and all(exclusion(draft, c, h) is None for c in people)
-        ]
-        if options:
-            home = options[0] if rng.random() < 0.5 else rng.choice(options)
-            free[home.id] -= len(people)
-            for c in people:
-                current[c.id] = home.id
+    current = _ongoing(rng, draft, families, cal.current_share)
     return Scenario(
         region=region,
         policy=policy,
         homes=homes,
         children=[Child(**(k | {"current_home": current.get(str(k["id"]))})) for k in kids],  # type: ignore[arg-type]
     )
+
+
+def _ongoing(
+    rng: random.Random, draft: Scenario, families: dict[str, list[dict[str, object]]], share: float
+) -> dict[str, str]:
+    """Ongoing placements: a share of families already live in a home that suits them all.
+
+    The options of a family are the homes rules 1-6 allow for every member, in the order kin,
+    municipal, consultant, HVB (scenario order within a kind); half of the families live in
+    the first, the others in a random one.
+    """
+    homes = draft.homes
+    rank = {kind: i for i, kind in enumerate(("kin", "municipal", "consultant", "hvb"))}
+    free = [h.capacity for h in homes]
+    by_place: dict[str, list[int]] = {}
+    kin_for: dict[str, list[int]] = {}
+    hvb: list[int] = []
+    for j, h in enumerate(homes):
+        if h.kind == "kin":
+            for cid in h.reserved_for:
+                kin_for.setdefault(cid, []).append(j)
+        elif h.kind == "hvb":
+            hvb.append(j)  # no distance limit by default: any HVB may do
+        else:
+            by_place.setdefault(h.municipality, []).append(j)
+    places = sorted(by_place)
+    limits = [draft.policy.max_km[kind] for kind in ("municipal", "consultant")]
+    ring = _ring(draft.region, [str(m[0]["municipality"]) for m in families.values()], places)
+    current: dict[str, str] = {}
+    for members in families.values():
+        if rng.random() >= share:
+            continue
+        people = [draft.child(str(m["id"])) for m in members]
+        n = len(people)
+        needs = frozenset().union(*(c.needs for c in people))
+        young, old = min(c.age for c in people), max(c.age for c in people)
+        care = max(c.care_level for c in people)
+        # Rule 5 bounds how far a family home may be: the policy's limit or a child's own.
+        reach = None if None in limits else max(limits + [c.max_km or 0 for c in people])
+        kms, codes = ring[people[0].municipality]
+        local = codes if reach is None else codes[: bisect.bisect_right(kms, reach)]
+        candidates = [j for c in people for j in kin_for.get(c.id, ())]
+        candidates += [j for code in local for j in by_place[code]]
+        candidates = sorted(set(candidates), key=lambda j: (rank[homes[j].kind], j))
+
+        def admits(j: int) -> bool:  # rules 1-3 for the whole family: cheap, so checked first
+            h = homes[j]
+            return free[j] >= n and needs <= h.competences and h.min_age <= young and old <= h.max_age and care <= h.max_care_level
+
+        options = [j for j in candidates if admits(j) and all(exclusion(draft, c, homes[j]) is None for c in people)]
+        if draft.policy.max_km["hvb"] is None:
+            options += [j for j in hvb if admits(j)]  # nothing but rules 1-3 can exclude these
+        else:
+            options += [j for j in hvb if admits(j) and all(exclusion(draft, c, homes[j]) is None for c in people)]
+        if options:
+            j = options[0] if rng.random() < 0.5 else rng.choice(options)
+            free[j] -= n
+            for c in people:
+                current[c.id] = homes[j].id
+    return current
+
+
+# --- Synthetic regions and benchmark families -------------------------------------------------
+
+#: Sweden: 290 municipalities, about 450 000 km² and 10.5 million people, a third of them in
+#: the three metropolitan areas (Stockholm ≈2.4 M in 26 municipalities, Göteborg ≈1.1 M in 13,
+#: Malmö ≈0.8 M in 12) and many small inland municipalities in the north [S, SCB 2024].
+NATIONAL_METROS = ((("Stockholm", 0.78, 0.30, 980_000, 25, 40_000)),
+                   (("Göteborg", 0.12, 0.17, 600_000, 12, 35_000)),
+                   (("Malmö", 0.18, 0.02, 360_000, 11, 30_000)))
+
+
+def synthetic_region(
+    name: str,
+    *,
+    municipalities: int,
+    area_km2: float,
+    aspect: float,
+    metros: Sequence[tuple[str, float, float, int, int, int]],
+    seed: int,
+    centre: tuple[float, float] = (62.0, 16.0),
+    north_thin: float = 2.5,
+) -> Region:
+    """A synthetic region: seats in a ``aspect``:1 (north-south) rectangle of ``area_km2``.
+
+    Each metro is ``(name, x, y, core population, suburbs, suburb population)`` with ``x, y``
+    in [0, 1] of the rectangle; suburbs lie within 35 km of the core. The other municipalities
+    thin out northwards (``y`` drawn as a Beta(1, ``north_thin``) variable) with lognormal
+    populations around 14 000. Roads join every seat to its three nearest and along a minimum
+    spanning tree, 1.25x the straight line, in whole km. The region is made up; it only has
+    Sweden's rough shape of population.
+    """
+    rng = random.Random(seed)
+    width = math.sqrt(area_km2 / aspect)
+    height = width * aspect
+    seats: list[tuple[str, float, float, int]] = []
+    for metro, mx, my, core, suburbs, suburb_population in metros:
+        seats.append((metro, mx * width, my * height, core))
+        for i in range(suburbs):
+            angle, radius = rng.uniform(0, 2 * math.pi), rng.uniform(8, 35)
+            x = min(width, max(0.0, mx * width + radius * math.cos(angle)))
+            y = min(height, max(0.0, my * height + radius * math.sin(angle)))
+            seats.append((f"{metro} {i + 1}", x, y, round(suburb_population * rng.lognormvariate(0, 0.5))))
+    while len(seats) < municipalities:
+        x, y = rng.uniform(0, width), rng.betavariate(1.0, north_thin) * height
+        population = round(min(150_000, max(2_400, 14_000 * rng.lognormvariate(0, 0.8) * (1.3 - y / height))))
+        seats.append((f"{name.title()} {len(seats) + 1}", x, y, population))
+    seats = seats[:municipalities]
+    lat0, lon0 = centre
+    south = lat0 - height / 2 / 111.2
+    west_scale = 111.2 * math.cos(math.radians(lat0))
+    codes = [f"{name[0].upper()}{i + 1:03d}" for i in range(len(seats))]
+    regional = [
+        Municipality(
+            code=code,
+            name=label,
+            lat=round(south + y / 111.2, 4),
+            lon=round(lon0 + (x - width / 2) / west_scale, 4),
+            population=population,
+        )
+        for code, (label, x, y, population) in zip(codes, seats, strict=True)
+    ]
+    points = [(x, y) for _, x, y, _ in seats]
+
+    def road(i: int, j: int) -> int:
+        return max(1, round(1.25 * math.dist(points[i], points[j])))
+
+    pairs: set[tuple[int, int]] = set()
+    for i in range(len(points)):
+        nearest = sorted(range(len(points)), key=lambda j: (math.dist(points[i], points[j]), j))[1:4]
+        pairs.update((min(i, j), max(i, j)) for j in nearest)
+    complete = nx.Graph()
+    complete.add_weighted_edges_from(
+        (i, j, math.dist(points[i], points[j])) for i in range(len(points)) for j in range(i + 1, len(points))
+    )
+    pairs.update((min(i, j), max(i, j)) for i, j in nx.minimum_spanning_edges(complete, data=False))
+    roads = [Road(a=codes[i], b=codes[j], km=road(i, j)) for i, j in sorted(pairs)]
+    return Region(name=name, municipalities=regional, roads=roads)
+
+
+@functools.cache
+def national_region() -> Region:
+    """Synthetic Sweden: 290 municipalities over 450 000 km², three metropolitan areas."""
+    return synthetic_region(
+        "national", municipalities=290, area_km2=450_000, aspect=3.2, metros=NATIONAL_METROS, seed=2026,
+        centre=(62.0, 16.0), north_thin=2.2,
+    )
+
+
+@functools.cache
+def county_xl_region() -> Region:
+    """A synthetic large county: 40 municipalities over 40 000 km² around one city of 500 000."""
+    return synthetic_region(
+        "county-xl", municipalities=40, area_km2=40_000, aspect=1.3,
+        metros=(("Storstad", 0.45, 0.35, 500_000, 7, 30_000),), seed=2026, centre=(58.5, 13.5), north_thin=1.6,
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Family:
+    """A benchmark family: a region, a default size and a calibration, drawn by seed."""
+
+    name: str
+    region: Any  # a shipped region's name, or a function that builds the synthetic region
+    children: int
+    calibration: Calibration
+    summary: str
+
+
+#: National volumes [S, domain.md 3.1]: 26 500 children a year, 19 200 in family homes and
+#: 6 100 in HVB; about 600 HVB units of 6-14 places; own homes mostly take one child.
+_NATIONAL = Calibration(
+    hvb_share=6_100 / 26_500,
+    hvb_capacity=(6, 14),
+    municipal_share=0.5,
+    municipal_capacity=((1, 0.75), (2, 0.2), (3, 0.05)),
+    consultant_share=0.26,
+    consultant_capacity=((1, 0.6), (2, 0.3), (3, 0.1)),
+    shortage={},
+    market_weight=0.5,
+)
+_SYNTHETIC = Calibration(shortage={}, market_weight=0.5)
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family(name="dalarna", region="dalarna", children=DEFAULT_CHILDREN, calibration=Calibration(),
+               summary="the shipped Dalarna region and its calibration"),
+        Family(name="county-xl", region=county_xl_region, children=3_000, calibration=_SYNTHETIC,
+               summary="a synthetic county of 40 municipalities and 3 000 children"),
+        Family(name="national", region=national_region, children=26_500, calibration=_NATIONAL,
+               summary="a synthetic Sweden of 290 municipalities and 26 500 children"),
+        Family(name="siblings-heavy", region="dalarna", children=DEFAULT_CHILDREN,
+               calibration=Calibration(sibling_share=0.5, sibling_sizes=((2, 0.45), (3, 0.3), (4, 0.15), (5, 0.1))),
+               summary="Dalarna with half the children in sibling groups of 2-5"),
+        Family(name="scarce", region="dalarna", children=DEFAULT_CHILDREN,
+               calibration=Calibration(municipal_share=MUNICIPAL_SHARE / 2),
+               summary="Dalarna where own family homes cover half the usual need"),
+        Family(name="kin-heavy", region="dalarna", children=DEFAULT_CHILDREN,
+               calibration=Calibration(kin_share=0.5),
+               summary="Dalarna where half the families have a kin home"),
+    )
+}
