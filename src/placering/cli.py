@@ -11,8 +11,10 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
@@ -108,6 +110,23 @@ time_limit_option = click.option(
 workers_option = click.option(
     "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT workers; 1 is deterministic."
 )
+params_option = click.option(
+    "--params", "params_file", type=click.Path(path_type=Path), default=None,
+    help="Solver parameters (TOML); --time-limit, --seed and --workers given explicitly override it.",
+)
+
+
+def _solve_params(params_file: Path | None, **options: Any) -> SolveParams:
+    """The options, or the parameters file with only the options the user actually gave on top."""
+    if params_file is None:
+        return SolveParams(**options)
+    context = click.get_current_context()
+    given = {
+        name: value
+        for name, value in options.items()
+        if context.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    }
+    return SolveParams.from_file(params_file).replace(**given)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,10 +143,12 @@ def app() -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Random seed.")
 @time_limit_option
 @workers_option
-def demo(out: Path, children: int, seed: int, time_limit: float | None, workers: int) -> None:
+@params_option
+def demo(out: Path, children: int, seed: int, time_limit: float | None, workers: int, params_file: Path | None) -> None:
     """Solve the shipped synthetic Dalarna scenario and print a summary."""
+    params = _solve_params(params_file, time_limit=time_limit, seed=seed, workers=workers)
     scenario = generate_scenario("dalarna", children=children, seed=seed)
-    plan = solve_scenario(scenario, SolveParams(time_limit=time_limit, seed=seed, workers=workers))
+    plan = solve_scenario(scenario, params)
     console = Console()
     summarise(
         console,
@@ -149,10 +170,14 @@ def demo(out: Path, children: int, seed: int, time_limit: float | None, workers:
 @time_limit_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Solver seed.")
 @workers_option
-def solve(scenario_file: Path, out: Path | None, time_limit: float | None, seed: int, workers: int) -> None:
+@params_option
+def solve(
+    scenario_file: Path, out: Path | None, time_limit: float | None, seed: int, workers: int, params_file: Path | None
+) -> None:
     """Solve a scenario file; write the plan to --out, or print a summary."""
+    params = _solve_params(params_file, time_limit=time_limit, seed=seed, workers=workers)
     scenario = read_scenario(scenario_file)
-    plan = solve_scenario(scenario, SolveParams(time_limit=time_limit, seed=seed, workers=workers))
+    plan = solve_scenario(scenario, params)
     if out is not None:
         write_json(out, plan_to_dict(plan))
         return

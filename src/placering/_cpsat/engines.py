@@ -13,22 +13,133 @@ rows out of its LP and then never proves the bound on this model.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
+from google.protobuf import text_format
+from google.protobuf.descriptor import FieldDescriptor
 from ortools import __version__ as _ORTOOLS_VERSION
 from ortools.graph.python import min_cost_flow as mcf
+from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
 
-from placering.exceptions import SolverError
+from placering.exceptions import InvalidInputError, SolverError
 from placering.program import BinaryProgram, LinearTerm
 
-__all__ = ["FlowResult", "StageModel", "StageResult", "min_cost_flow", "ortools_version"]
+__all__ = [
+    "OWNED_CPSAT_PARAMETERS",
+    "FlowResult",
+    "StageModel",
+    "StageResult",
+    "check_cpsat_parameters",
+    "min_cost_flow",
+    "ortools_version",
+]
+
+#: CP-SAT fields that placering sets from its own parameters, and which one to use instead:
+#: passing them through would bypass the determinism, logging and time-limit guarantees.
+OWNED_CPSAT_PARAMETERS = {
+    "num_workers": "workers",
+    "num_search_workers": "workers",
+    "random_seed": "seed",
+    "max_time_in_seconds": "time_limit",
+    "log_search_progress": "log",
+}
+
+_FD = sat_parameters_pb2.SatParameters.DESCRIPTOR.fields_by_name
+_INT_RANGES = {
+    FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_INT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1),
+}
 
 
 def ortools_version() -> str:
     return str(_ORTOOLS_VERSION)
+
+
+def _is_repeated(desc: Any) -> bool:
+    # Newer protobuf deprecates ``label`` in favour of the ``is_repeated`` property.
+    repeated = getattr(desc, "is_repeated", None)
+    return repeated if isinstance(repeated, bool) else desc.label == desc.LABEL_REPEATED
+
+
+def _scalar(desc: Any, value: Any, field: str) -> Any:
+    """``value`` as protobuf takes it for one element of ``desc``; an enum is given by name."""
+    if desc.type == desc.TYPE_ENUM:
+        names = desc.enum_type.values_by_name
+        if not isinstance(value, str) or value not in names:
+            raise InvalidInputError(f"{field} must be one of {', '.join(names)}, got {value!r}", field=field)
+        return names[value].number
+    if desc.type == desc.TYPE_BOOL:
+        if not isinstance(value, bool):
+            raise InvalidInputError(f"{field} must be true or false, got {value!r}", field=field)
+        return value
+    if desc.type in _INT_RANGES:
+        low, high = _INT_RANGES[desc.type]
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidInputError(f"{field} must be an integer, got {value!r}", field=field)
+        if not low <= value <= high:
+            raise InvalidInputError(f"{field} must lie in [{low}, {high}], got {value!r}", field=field)
+        return value
+    if desc.type in (desc.TYPE_DOUBLE, desc.TYPE_FLOAT):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+            raise InvalidInputError(f"{field} must be a number, got {value!r}", field=field)
+        return float(value)
+    if desc.type == desc.TYPE_STRING:
+        if not isinstance(value, str):
+            raise InvalidInputError(f"{field} must be a string, got {value!r}", field=field)
+        return value
+    raise InvalidInputError(f"{field} cannot be set through placering", field=field)
+
+
+def _cpsat_message(values: Mapping[str, object]) -> sat_parameters_pb2.SatParameters:
+    """``values`` as a ``SatParameters`` message, checking each name and type first."""
+    params = sat_parameters_pb2.SatParameters()
+    for name, value in values.items():
+        field = f"cpsat.{name}"
+        if not isinstance(name, str):
+            raise InvalidInputError(f"cpsat names must be strings, got {name!r}", field="cpsat")
+        if name in OWNED_CPSAT_PARAMETERS:
+            raise InvalidInputError(
+                f"{field} is set by placering, use {OWNED_CPSAT_PARAMETERS[name]} instead", field=field
+            )
+        desc = _FD.get(name)
+        if desc is None:
+            raise InvalidInputError(f"{field} is not a CP-SAT parameter", field=field)
+        if desc.type == desc.TYPE_MESSAGE:
+            raise InvalidInputError(f"{field} cannot be set through placering", field=field)
+        if _is_repeated(desc):
+            if not isinstance(value, (list, tuple)):
+                raise InvalidInputError(f"{field} must be a list, got {value!r}", field=field)
+            getattr(params, name).extend(_scalar(desc, item, field) for item in value)
+        else:
+            setattr(params, name, _scalar(desc, value, field))
+    return params
+
+
+def _apply_cpsat(params: Any, values: Mapping[str, object]) -> None:
+    """Merge ``values`` into a solver's parameters; a list replaces the solver's list."""
+    update = _cpsat_message(values)
+    for name in values:
+        if _is_repeated(_FD[name]):
+            getattr(params, name).clear()
+    if isinstance(params, sat_parameters_pb2.SatParameters):
+        params.MergeFrom(update)
+    # Newer OR-Tools give CpSolver a pybind11 SatParameters, which takes enums only as its own
+    # enum objects; text format carries them by name.
+    elif not params.merge_text_format(text_format.MessageToString(update)):
+        raise SolverError("CP-SAT did not accept the cpsat settings placering had checked.")
+
+
+def check_cpsat_parameters(values: Mapping[str, object]) -> None:
+    """Raise :class:`InvalidInputError` unless each item names a CP-SAT parameter placering
+    leaves to the user and gives it a value of the field's type (enums by name, lists for
+    repeated fields)."""
+    _cpsat_message(values)
 
 
 @attrs.frozen(kw_only=True)
@@ -88,6 +199,7 @@ class StageModel:
         seed: int,
         workers: int,
         log: bool,
+        cpsat: Mapping[str, object] | None = None,
     ) -> StageResult:
         proto = self.model.proto
         proto.clear_objective()
@@ -108,7 +220,14 @@ class StageModel:
             params.subsolvers.extend(["max_lp", "core", "default_lp", "no_lp", "quick_restart"][:workers])
         if time_limit is not None:
             params.max_time_in_seconds = max(time_limit, 0.001)
+        if cpsat:
+            # Last, so the user's values override placering's choices for the same fields.
+            _apply_cpsat(params, cpsat)
         status = solver.solve(self.model)
+        if status == cp_model.MODEL_INVALID and cpsat:
+            # Names and types are checked up front; ranges only CP-SAT knows, and it says which.
+            reason = solver.response_proto.solution_info or "no reason given"
+            raise InvalidInputError(f"cpsat settings were refused by CP-SAT ({reason})", entity="parameters", field="cpsat")
         if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
             raise SolverError(f"CP-SAT reported {solver.status_name(status)} on a model that is always feasible.")
         raw = solver.best_objective_bound
