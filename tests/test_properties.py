@@ -296,18 +296,54 @@ def crowded_families(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("path", ["flow", "cp-sat strategy", "branch and bound", "cp-sat fallback"])
+@st.composite
+def separate_crowds(draw: st.DrawFn) -> dict[str, Any]:
+    """Two crowded instances 500 km apart, with HVB limited to 200 km: two independent parts,
+    so the pipeline settles split groups part by part."""
+    parts = [draw(crowded_families()) for _ in range(2)]
+    merged: dict[str, Any] = {
+        "region": {
+            "name": "apart",
+            "municipalities": [{"code": t, "name": t, "lat": 60.0, "lon": 15.0} for t in ("A", "B", "X", "Y")],
+            "roads": [parts[0]["region"]["roads"][0],
+                      {"from": "X", "to": "Y", "km": parts[1]["region"]["roads"][0]["km"]},
+                      {"from": "B", "to": "X", "km": 500}],
+        },
+        "policy": {"max_km": {"municipal": 60, "consultant": 150, "hvb": 200}},
+        "homes": [],
+        "children": [],
+    }
+    rename = {"A": "X", "B": "Y"}
+    for i, part in enumerate(parts):
+        for h in part["homes"]:
+            town = rename.get(h["municipality"], h["municipality"]) if i else h["municipality"]
+            merged["homes"].append(h | {"id": f"P{i}{h['id']}", "municipality": town})
+        for c in part["children"]:
+            town = rename.get(c["municipality"], c["municipality"]) if i else c["municipality"]
+            merged["children"].append(c | {"id": f"P{i}{c['id']}", "municipality": town,
+                                            "sibling_group": f"P{i}{c['sibling_group']}"})
+    return merged
+
+
+@pytest.mark.parametrize(
+    "path", ["flow", "cp-sat strategy", "branch and bound", "whole branch and bound", "whole dive", "cp-sat fallback"]
+)
 @settings(max_examples=80, **SETTINGS)
-@given(data=st.one_of(crowded_families(), scenario_dicts(siblings_only=True)))
+@given(data=st.one_of(crowded_families(), separate_crowds(), scenario_dicts(siblings_only=True)))
 def test_each_solver_path_matches_brute_force(path: str, data: dict[str, Any]) -> None:
-    """CP-SAT alone, the flow branch and bound, and CP-SAT after an exhausted branch and bound
-    each find the brute-force optimum when sibling groups make the flow split them."""
+    """CP-SAT alone, the flow branch and bound (part by independent part, or over the whole
+    matching), the dive over the whole, and CP-SAT after an exhausted branch and bound each
+    find the brute-force optimum when sibling groups make the flow split them."""
     scenario = placering.scenario_from_dict(data)
     with pytest.MonkeyPatch.context() as mp:
         params = placering.SolveParams(seed=0, workers=1)
         if path == "cp-sat strategy":
             params = placering.SolveParams(seed=0, workers=1, strategy="cp-sat")
+        elif path == "whole dive":
+            mp.setattr(placering.pipeline, "_by_part", lambda *args, **kwargs: None)
         else:
+            if path == "whole branch and bound":
+                mp.setattr(placering.pipeline, "_by_part", lambda *args, **kwargs: None)
             mp.setattr(placering.pipeline, "_dive_exact", lambda *args, **kwargs: None)
             if path == "cp-sat fallback":
                 mp.setattr(placering.pipeline, "BRANCH_BUDGET", 0)

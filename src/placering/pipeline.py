@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -467,12 +467,15 @@ def _dive_exact(
     arcs_of: Sequence[Sequence[int]],
     into: Sequence[Sequence[int]],
     budget: int,
+    focus: set[int] | None = None,
+    deadline: float | None = None,
 ) -> list[int] | None:
     """Make the flow whole without leaving its optimal face: fix one split sibling group at a
     time to a home (depth first, largest group first) and re-solve the flow, backtracking when
     a fixing raises the flow's cost, until no group is split or ``budget`` flows are spent.
 
-    A plan found has the flow's bound as its value, so it is optimal for the stage.
+    A plan found has the flow's bound as its value, so it is optimal for the stage. With
+    ``focus``, only those units need to end whole.
     """
     scratch = _copy(state)
     rc = _reduced_costs(state, stage)
@@ -481,9 +484,24 @@ def _dive_exact(
     left = [budget]
 
     def search(node: _State, current: _FlowStage) -> list[int] | None:
-        if not current.split:
+        split = _split_in(current, focus)
+        if not split:
             return current.base
-        u = max(current.split, key=lambda v: (state.unit_size[v], -v))
+        if deadline is not None and time.perf_counter() > deadline:
+            left[0] = -1
+            return None
+        if len(split) > 1:
+            # Most split groups fit whole where most of them already are: try all at once first.
+            batch = _copy(node)
+            for v in split:
+                _hold(batch, v, _options(node, current, v, arcs_of, all_homes=False)[0], arcs_of)
+            left[0] -= 1
+            attempt = _flow_stage(batch, coeff, arcs_of)
+            if attempt is not None and attempt.lower == stage.lower:
+                found = search(batch, attempt)
+                if found is not None or left[0] < 0:
+                    return found
+        u = max(split, key=lambda v: (state.unit_size[v], -v))
         for var in _options(node, current, u, arcs_of):
             left[0] -= 1
             if left[0] < 0:
@@ -499,6 +517,119 @@ def _dive_exact(
     if start is None or start.lower != stage.lower:
         return None
     return search(scratch, start)
+
+
+def _split_in(stage: _FlowStage, focus: set[int] | None) -> list[int]:
+    return stage.split if focus is None else [u for u in stage.split if u in focus]
+
+
+def _hold(state: _State, u: int, var: int, arcs_of: Sequence[Sequence[int]], *, record: bool = False) -> None:
+    """Force unit ``u`` onto ``var`` in place; ``record`` also tells a CP-SAT model of the state."""
+    state.forced[u] = var
+    for a in arcs_of[u]:
+        if a != var and state.active[a]:
+            state.active[a] = False
+            if record:
+                state.fix(a, 0)
+    if var != state.n_arcs + u and state.unplaced_open[u]:
+        state.unplaced_open[u] = False
+        if record:
+            state.fix(state.n_arcs + u, 0)
+    if record:
+        state.fix(var, 1)
+
+
+def _component(state: _State, start: int, arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]) -> set[int]:
+    """The free units that can compete for a home with unit ``start``, directly or via others."""
+    units, homes = {start}, set()
+    queue = deque([start])
+    while queue:
+        u = queue.popleft()
+        for a in arcs_of[u]:
+            h = state.arc_home[a]
+            if not state.active[a] or h in homes:
+                continue
+            homes.add(h)
+            for b in into[h]:
+                v = state.arc_unit[b]
+                if v not in units and state.active[b] and state.forced[v] is None:
+                    units.add(v)
+                    queue.append(v)
+    return units
+
+
+def _by_part(
+    state: _State,
+    stage: _FlowStage,
+    coeff: _Costs,
+    coeffs: Sequence[_Costs] | None,
+    arcs_of: Sequence[Sequence[int]],
+    into: Sequence[Sequence[int]],
+    *,
+    dive: bool,
+    deadline: float | None,
+) -> tuple[list[int], list[tuple[int, int]]] | None:
+    """Make the split sibling groups whole one independent part of the matching at a time.
+
+    Units that can never compete for a home, not even through others, form independent parts,
+    and the lexicographic optimum of their sum is the sum of their optima. Each part holding a
+    split group is searched on its own, with every whole unit elsewhere held where the flow put
+    it (they share no home with the part, so they add the same constant everywhere), so its
+    flows are small: first a dive on the flow's optimal face; if that fails, the branch and
+    bound over this stage and all later ones (``coeffs``), whose result is final and returned
+    as ``(unit, var)`` pairs to hold. Returns the stage's plan (arc and unplaced values) and
+    those pairs, or ``None`` when the whole matching is one part or a search gives up.
+    """
+    parts: list[set[int]] = []
+    covered: set[int] = set()
+    for u in stage.split:
+        if u not in covered:
+            part = _component(state, u, arcs_of, into)
+            covered |= part
+            parts.append(part)
+    if len(parts) == 1 and len(parts[0]) == len(stage.free_units):
+        return None
+    split = set(stage.split)
+    n_arcs = state.n_arcs
+    whole = [
+        (u, next(v for v in (*arcs_of[u], n_arcs + u) if stage.base[v]))
+        for u in stage.free_units.tolist()
+        if u not in split
+    ]
+    base = list(stage.base)
+    held: list[tuple[int, int]] = []
+    for part in parts:
+        sub = _copy(state)
+        for u, var in whole:
+            if u not in part:
+                _hold(sub, u, var, arcs_of)
+        local = _flow_stage(sub, coeff, arcs_of)
+        if local is None or local.lower != stage.lower:
+            return None
+        if deadline is not None and time.perf_counter() > deadline:
+            return None
+        found = (
+            _dive_exact(sub, coeff, local, arcs_of, into, budget=8 * len(split & part) + 40, focus=part, deadline=deadline)
+            if dive
+            else None
+        )
+        final = found is None
+        if found is None:
+            if coeffs is None:
+                return None
+            found, _, done = _lex_branch_and_bound(
+                sub, coeffs, arcs_of, into, budget=BRANCH_BUDGET, deadline=deadline, focus=part
+            )
+            if not done or found is None:
+                return None
+        for u in part:
+            var = next(v for v in (*arcs_of[u], n_arcs + u) if found[v])
+            for v in (*arcs_of[u], n_arcs + u):
+                base[v] = 0
+            base[var] = 1
+            if final:
+                held.append((u, var))
+    return base, held
 
 
 class _OutOfBudget(Exception):
@@ -541,12 +672,13 @@ def _lex_greedy(
     into: Sequence[Sequence[int]],
     root: _Relaxation,
     budget: int,
+    focus: set[int] | None = None,
 ) -> tuple[list[int], tuple[int, ...]] | None:
     """A whole plan near the flow, as a first incumbent: fix each split group to whichever of
     the homes it partly uses (or "unplaced") gives the smallest re-solved bound."""
     node, current = state, root
-    while current.last.split:
-        u = max(current.last.split, key=lambda v: (state.unit_size[v], -v))
+    while split := _split_in(current.last, focus):
+        u = max(split, key=lambda v: (state.unit_size[v], -v))
         chosen: tuple[tuple[int, ...], _State, _Relaxation] | None = None
         for var in _options(node, current.last, u, arcs_of, all_homes=False):
             budget -= len(coeffs)
@@ -570,6 +702,7 @@ def _lex_branch_and_bound(
     *,
     budget: int,
     deadline: float | None,
+    focus: set[int] | None = None,
 ) -> tuple[list[int] | None, tuple[int, ...] | None, bool]:
     """The lexicographic optimum over all stages by depth-first branch and bound on flows.
 
@@ -580,6 +713,10 @@ def _lex_branch_and_bound(
     then with that home forbidden. Below an incumbent, the reduced costs of the stages it ties
     and of the first it beats fix the arcs no better plan can use. The first whole plan found
     inside-first is the dive; when its vector equals the root bound it ends the search at once.
+
+    With ``focus``, only those units count: a plan is whole when they are, and only they are
+    branched on. The caller makes sure nothing outside them can change between nodes (see
+    :func:`_by_component`).
 
     Returns the best plan's arc and unplaced values, its vector, and whether the search
     finished within ``budget`` flow solves (then the plan is the proven optimum).
@@ -593,7 +730,8 @@ def _lex_branch_and_bound(
         if best_vector is not None and relaxation.vector >= best_vector:
             return
         last = relaxation.last
-        if not last.split:
+        split = _split_in(last, focus)
+        if not split:
             best_values, best_vector = last.base, relaxation.vector
             return
         if best_vector is not None:
@@ -603,7 +741,7 @@ def _lex_branch_and_bound(
                 _apply(node, _face(node, rc, gap), arcs_of, into)
                 if gap > 0:
                     break
-        u = max(last.split, key=lambda v: (state.unit_size[v], -v))
+        u = max(split, key=lambda v: (state.unit_size[v], -v))
         arcs, flows = last.shares(state, u)
         carried = {int(a): int(f) for a, f in zip(arcs.tolist(), flows.tolist(), strict=True) if f and node.active[a]}
         top = max(carried, key=lambda a: (carried[a], -a), default=None)
@@ -622,7 +760,7 @@ def _lex_branch_and_bound(
     root = _relax(state, coeffs, arcs_of, into)
     if root is None:
         return None, None, False
-    greedy = _lex_greedy(state, coeffs, arcs_of, into, root, GREEDY_BUDGET) if GREEDY_BUDGET else None
+    greedy = _lex_greedy(state, coeffs, arcs_of, into, root, GREEDY_BUDGET, focus) if GREEDY_BUDGET else None
     if greedy is not None:
         best_values, best_vector = greedy
     try:
@@ -647,11 +785,12 @@ def lexicographic_minimum(
     log: bool = False,
     strategy: str = "flow",
     dive: bool = True,
+    cpsat: Mapping[str, object] | None = None,
 ) -> LexResult:
     """Minimise ``stages[0]``, then ``stages[1]`` among its minimisers, and so on.
 
     ``dive=False`` skips the dive on the optimal face (tests use it to reach the branch and
-    bound on small instances).
+    bound on small instances). ``cpsat`` goes to every CP-SAT call as raw ``SatParameters``.
 
     The program's first ``n_arcs`` variables are unit-to-home arcs, the next
     ``len(unit_size)`` the units' "unplaced" variables, and any further ones sibling marks.
@@ -711,13 +850,31 @@ def lexicographic_minimum(
                 if all(t.evaluate(candidate) <= z for t, z in state.bounds):
                     values, method = candidate, "flow"
             elif not state.bounds:
-                # The flow splits a sibling group; try to make it whole on the flow's optimal face.
-                dived = _dive_exact(state, coeff, stage, arcs_of, into, budget=8 * len(stage.split) + 40) if dive else None
-                if dived is not None:
-                    values, method = _complete(program, n_base, dived), "flow dive"
-                elif all(v < n_base for later in stages[k:] for v in later.vars):
-                    # The stage has an integrality gap: settle it and every later stage together
-                    # by the lexicographic branch and bound, which needs no stage bounds.
+                # The flow splits a sibling group: make it whole part by independent part (a dive
+                # on the optimal face, else a branch and bound), or failing that all at once.
+                later_flowable = all(v < n_base for later in stages[k:] for v in later.vars)
+                coeffs = [_per_flow(later, n_arcs, arc_unit, unit_size) for later in stages[k:]] if later_flowable else None
+                parted = _by_part(state, stage, coeff, coeffs, arcs_of, into, dive=dive, deadline=deadline)
+                if parted is not None:
+                    base, held = parted
+                    for u, var in held:
+                        _hold(state, u, var, arcs_of, record=True)
+                    # The rest's flow gives the duals for the next stages; it may pick another
+                    # optimal vertex, but its value must be the plan's.
+                    settled = _flow_stage(state, coeff, arcs_of) if held else stage
+                    values = _complete(program, n_base, base)
+                    if settled is None or settled.lower != term.evaluate(values):
+                        raise SolverError("The parts' optima do not add up to the flow of the rest.")
+                    stage, lower, method = settled, settled.lower, "flow by part"
+                else:
+                    dived = (
+                        _dive_exact(state, coeff, stage, arcs_of, into, budget=8 * len(stage.split) + 40, deadline=deadline)
+                        if dive
+                        else None
+                    )
+                    if dived is not None:
+                        values, method = _complete(program, n_base, dived), "flow dive"
+                if values is None and stage.split and all(v < n_base for later in stages[k:] for v in later.vars):
                     coeffs = [_per_flow(later, n_arcs, arc_unit, unit_size) for later in stages[k:]]
                     found, vector, done = _lex_branch_and_bound(
                         state, coeffs, arcs_of, into, budget=BRANCH_BUDGET, deadline=deadline
@@ -735,7 +892,7 @@ def lexicographic_minimum(
                         state.model(into).restrict(term, lower, 2**62)
         if values is None:
             result = state.model(into).minimise(
-                term, hint=best, time_limit=left(), seed=seed, workers=workers, log=log
+                term, hint=best, time_limit=left(), seed=seed, workers=workers, log=log, cpsat=cpsat
             )
             method = "cp-sat"
             if result.values is not None:

@@ -145,6 +145,9 @@ class SolverStats:
     """How the solve went: wall time, stages, seed, workers and the OR-Tools version."""
 
     wall_s: float
+    #: Of ``wall_s``: building the model (rules 1-6 and the 0-1 program), and the search.
+    build_s: float = 0.0
+    solve_s: float = 0.0
     seed: int = 0
     workers: int = 1
     stages: int = 0

@@ -304,6 +304,7 @@ def solve(
     params = (params or SolveParams()).replace(time_limit=time_limit, seed=seed, workers=workers)
     start = time.perf_counter()
     model = build_matching(scenario)
+    built = time.perf_counter()
     objective = scenario.policy.effective_objective()
     stages = stages_of(model, objective)
     remaining = None if params.time_limit is None else max(0.0, params.time_limit - (time.perf_counter() - start))
@@ -320,6 +321,7 @@ def solve(
         workers=params.workers,
         log=params.log,
         strategy=params.strategy,
+        cpsat=params.cpsat,
     )
 
     home_of: dict[str, str] = {}
@@ -344,6 +346,8 @@ def solve(
         plan,
         solver=SolverStats(
             wall_s=round(time.perf_counter() - start, 4),
+            build_s=round(built - start, 4),
+            solve_s=round(result.wall_s, 4),
             seed=params.seed,
             workers=params.workers,
             stages=len(stages),
