@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import regions, scenarios
+from hypothesis import strategies as st
+from strategies import regions, scenario_dicts, scenarios
 
 import placering
 from placering import Home, Policy, Region, Road, Scenario
+from placering.eligibility import arc_pairs, exclusion
 from placering.io import region_from_dict
 
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
@@ -291,3 +293,28 @@ def test_exclusion_names_the_rule(
     scenario = make_scenario(homes=[home_data], children=children, policy=policy)
     assert rule == placering.exclusion(scenario, scenario.child("C"), scenario.home("H"))
     assert (rule is None) == placering.eligible(scenario, scenario.child("C"), scenario.home("H"))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(scenario_dicts(), scenario_dicts(decimals=True)))
+def test_vectorised_arcs_equal_the_rules_pair_by_pair(data: dict) -> None:
+    """arc_pairs (numpy, in blocks) gives exactly the pairs exclusion() allows, sorted by child then home."""
+    scenario = placering.scenario_from_dict(data)
+    child, home = arc_pairs(scenario)
+    expected = [
+        (i, j)
+        for i, c in enumerate(scenario.children)
+        for j, h in enumerate(scenario.homes)
+        if exclusion(scenario, c, h) is None
+    ]
+    assert expected == list(zip(child.tolist(), home.tolist(), strict=True))
+
+
+def test_vectorised_arcs_in_small_blocks_and_with_many_tags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of one child, and more need tags than fit in a bit mask, give the same arcs."""
+    scenario = placering.generate(children=120, seed=5)
+    expected = placering.eligible_homes(scenario)
+    monkeypatch.setattr(placering.eligibility, "BLOCK", 1)
+    assert expected == placering.eligible_homes(scenario)
+    monkeypatch.setattr(placering.eligibility, "MAX_TAGS", 2)
+    assert expected == placering.eligible_homes(scenario)
