@@ -24,7 +24,7 @@ from placering.params import SolveParams
 from placering.result import DAYS_PER_YEAR, Plan
 from placering.scenario import Scenario
 from placering.solve import solve as solve_scenario
-from placering.synth import DEFAULT_CHILDREN, generate as generate_scenario
+from placering.synth import DEFAULT_CHILDREN, FAMILIES, generate as generate_scenario
 
 __all__ = ["app", "main"]
 
@@ -185,17 +185,27 @@ def solve(
 
 
 @app.command()
-@click.option("--region", default="dalarna", show_default=True, help="A shipped region.")
-@click.option("--children", type=click.IntRange(min=1), default=DEFAULT_CHILDREN, show_default=True,
-              help="Children in the scenario.")
+@click.option("--region", default=None, help="A shipped region.  [default: dalarna]")
+@click.option("--family", type=click.Choice(list(FAMILIES)), default=None,
+              help="A benchmark family (benchmarks/README.md); it brings its region, size and calibration.")
+@click.option("--children", type=click.IntRange(min=1), default=None,
+              help=f"Children in the scenario.  [default: {DEFAULT_CHILDREN}, or the family's size]")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed.")
-@click.option("--inline-region", is_flag=True, help="Write the region as municipalities and roads, not its name.")
+@click.option("--inline-region", is_flag=True,
+              help="Write the region as municipalities and roads, not its name (synthetic regions always are).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write here instead of standard output.")
-def generate(region: str, children: int, seed: int, inline_region: bool, out: Path | None) -> None:
-    """Print a synthetic scenario calibrated to the region."""
+def generate(
+    region: str | None, family: str | None, children: int | None, seed: int, inline_region: bool, out: Path | None
+) -> None:
+    """Print a synthetic scenario calibrated to a region, or drawn from a benchmark family."""
     from placering.io import load_region
 
-    scenario = generate_scenario(load_region(region), children=children, seed=seed)
+    if family is not None and region is not None:
+        raise InvalidInputError("give either --family or --region: a family brings its own region", entity="generate")
+    if family is not None:
+        scenario = generate_scenario(family=family, children=children, seed=seed)
+    else:
+        scenario = generate_scenario(load_region(region or "dalarna"), children=children, seed=seed)
     data = scenario_to_dict(scenario, inline_region=inline_region)
     if out is not None:
         write_json(out, data)
