@@ -62,10 +62,10 @@ class _State:
     arc_home: Sequence[int]
     unit_size: Sequence[int]
     home_free: Sequence[int]
-    active: list[bool]
-    unplaced_open: list[bool]
+    active: np.ndarray  # bool per arc: not fixed to 0
+    unplaced_open: np.ndarray  # bool per unit
     forced: list[int | None]
-    full: list[bool]
+    full: np.ndarray  # bool per home: proven full
     arrays: _Arrays
     fixes: list[tuple[int, int]] = attrs.field(factory=list)
     bounds: list[tuple[LinearTerm, int]] = attrs.field(factory=list)
@@ -342,8 +342,9 @@ def _apply(state: _State, face: _Face, arcs_of: Sequence[Sequence[int]], into: S
     for h in full:
         state.set_full(h, into[h])
     # A unit left with one way to go is forced there: the flows after this get smaller.
-    for u, var in enumerate(state.forced):
-        if var is not None:
+    ways_left = np.bincount(state.arrays.arc_unit[state.active], minlength=len(state.forced)) + state.unplaced_open
+    for u in np.flatnonzero(ways_left == 1).tolist():
+        if state.forced[u] is not None:
             continue
         ways = [a for a in arcs_of[u] if state.active[a]]
         if state.unplaced_open[u]:
@@ -428,10 +429,10 @@ def _copy(state: _State) -> _State:
     """A scratch copy that shares no lists and no CP-SAT model with ``state``."""
     return attrs.evolve(
         state,
-        active=list(state.active),
-        unplaced_open=list(state.unplaced_open),
+        active=state.active.copy(),
+        unplaced_open=state.unplaced_open.copy(),
         forced=list(state.forced),
-        full=list(state.full),
+        full=state.full.copy(),
         fixes=list(state.fixes),
         bounds=list(state.bounds),
         full_rows=list(state.full_rows),
@@ -542,17 +543,18 @@ def _hold(state: _State, u: int, var: int, arcs_of: Sequence[Sequence[int]], *, 
 def _component(state: _State, start: int, arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]) -> set[int]:
     """The free units that can compete for a home with unit ``start``, directly or via others."""
     units, homes = {start}, set()
+    active = state.active.tolist()  # list lookups: this walks many arcs one by one
     queue = deque([start])
     while queue:
         u = queue.popleft()
         for a in arcs_of[u]:
             h = state.arc_home[a]
-            if not state.active[a] or h in homes:
+            if not active[a] or h in homes:
                 continue
             homes.add(h)
             for b in into[h]:
                 v = state.arc_unit[b]
-                if v not in units and state.active[b] and state.forced[v] is None:
+                if v not in units and active[b] and state.forced[v] is None:
                     units.add(v)
                     queue.append(v)
     return units
@@ -811,10 +813,10 @@ def lexicographic_minimum(
         arc_home=arc_home,
         unit_size=unit_size,
         home_free=home_free,
-        active=[True] * n_arcs,
-        unplaced_open=[True] * n_units,
+        active=np.ones(n_arcs, dtype=bool),
+        unplaced_open=np.ones(n_units, dtype=bool),
         forced=[None] * n_units,
-        full=[False] * n_homes,
+        full=np.zeros(n_homes, dtype=bool),
         arrays=_Arrays(
             arc_unit=np.asarray(arc_unit, dtype=np.int64),
             arc_home=np.asarray(arc_home, dtype=np.int64),
@@ -909,7 +911,7 @@ def lexicographic_minimum(
         if log:
             print(
                 f"[pipeline] stage {proven} by {method}: bound {lower}, optimum {optimum}, "
-                f"active arcs {sum(state.active)}, forced units {sum(f is not None for f in state.forced)}, "
+                f"active arcs {int(state.active.sum())}, forced units {sum(f is not None for f in state.forced)}, "
                 f"{time.perf_counter() - start:.2f}s"
             )
         best = values
