@@ -140,16 +140,20 @@ def _per_flow(
 
     Every term is a sum over children, so the division is exact.
     """
+    variables = np.asarray(term.vars, dtype=np.int64)
+    coeffs = np.asarray(term.coeffs, dtype=np.int64)
+    sizes = np.asarray(unit_size, dtype=np.int64)
+    on_arc = variables < n_arcs
+    units = variables - n_arcs
+    units[on_arc] = np.asarray(arc_unit, dtype=np.int64)[variables[on_arc]]
+    size = sizes[units]
+    if (bad := np.flatnonzero(coeffs % size)).size:
+        v, c, k = int(variables[bad[0]]), int(coeffs[bad[0]]), int(size[bad[0]])
+        raise SolverError(f"Coefficient {c} of variable {v} is not a multiple of its unit's size {k}.")
     arc = np.zeros(n_arcs, dtype=np.int64)
-    unplaced = np.zeros(len(unit_size), dtype=np.int64)
-    for v, c in zip(term.vars, term.coeffs, strict=True):
-        size = unit_size[arc_unit[v]] if v < n_arcs else unit_size[v - n_arcs]
-        if c % size:
-            raise SolverError(f"Coefficient {c} of variable {v} is not a multiple of its unit's size {size}.")
-        if v < n_arcs:
-            arc[v] = c // size
-        else:
-            unplaced[v - n_arcs] = c // size
+    unplaced = np.zeros(len(sizes), dtype=np.int64)
+    arc[variables[on_arc]] = coeffs[on_arc] // size[on_arc]
+    unplaced[variables[~on_arc] - n_arcs] = coeffs[~on_arc] // size[~on_arc]
     return _Costs(arc=arc, unplaced=unplaced)
 
 

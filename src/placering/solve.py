@@ -25,6 +25,7 @@ import time
 from collections import Counter
 
 import attrs
+import numpy as np
 
 from placering.eligibility import eligible_homes
 from placering.params import SolveParams
@@ -116,47 +117,51 @@ def build_matching(scenario: Scenario) -> MatchingModel:
     n_arcs = len(arc_unit)
     n_vars = n_arcs + len(units)
 
-    exactly_one: list[list[int]] = [[] for _ in units]
-    into: list[list[int]] = [[] for _ in homes]
-    for a, (u, j) in enumerate(zip(arc_unit, arc_home, strict=True)):
-        exactly_one[u].append(a)
-        into[j].append(a)
-    for u in range(len(units)):
-        exactly_one[u].append(n_arcs + u)
+    # The rest is numpy: county and national models have 10^5-10^7 arcs.
+    au = np.asarray(arc_unit, dtype=np.int64)
+    ah = np.asarray(arc_home, dtype=np.int64)
+    size = np.asarray([unit.size for unit in units], dtype=np.int64)
+    free = np.asarray(free_places, dtype=np.int64)
+    arc_ids = np.arange(n_arcs, dtype=np.int64)
+    # Arcs are listed unit by unit, so each unit's arcs are one slice; its "unplaced" var last.
+    starts = np.searchsorted(au, np.arange(len(units) + 1)).tolist()
+    ids = arc_ids.tolist()
+    exactly_one = [(*ids[starts[u] : starts[u + 1]], n_arcs + u) for u in range(len(units))]
+    by_home = np.argsort(ah, kind="stable")
+    home_starts = np.searchsorted(ah[by_home], np.arange(len(homes) + 1)).tolist()
+    demand = np.bincount(ah, weights=size[au], minlength=len(homes))
     capacity = []
-    for j, arcs in enumerate(into):
-        sizes = [units[arc_unit[a]].size for a in arcs]
-        if sum(sizes) > free_places[j]:
-            capacity.append((LinearTerm(vars=tuple(arcs), coeffs=tuple(sizes)), free_places[j]))
+    for j in np.flatnonzero(demand > free).tolist():
+        arcs = by_home[home_starts[j] : home_starts[j + 1]]
+        capacity.append((LinearTerm(vars=tuple(arcs.tolist()), coeffs=tuple(size[au[arcs]].tolist())), free_places[j]))
 
-    # One pass over the arcs fills every per-child term: counts by kind, cost and km.
-    per_arc: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in ("hvb", "consultant", "cost", "km")}
-    origin = [scenario.children[unit.members[0]].municipality for unit in units]
-    for a, (u, j) in enumerate(zip(arc_unit, arc_home, strict=True)):
-        size, home = units[u].size, homes[j]
-        for name, c in (
-            ("hvb", size if home.kind == "hvb" else 0),
-            ("consultant", size if home.kind == "consultant" else 0),
-            ("cost", size * cost_units[j]),
-            ("km", size * region.km_units(origin[u], home.municipality)),
-        ):
-            if c:
-                per_arc[name][0].append(a)
-                per_arc[name][1].append(c)
+    # Every per-child term at once: counts by kind, cost and km, each times the unit's size.
+    kind = np.asarray([h.kind for h in homes])
+    codes = {code: i for i, code in enumerate(region.codes)}
+    km_units = np.asarray([[region.km_units(a, b) for b in region.codes] for a in region.codes], dtype=np.int64)
+    origin = np.asarray([codes[scenario.children[unit.members[0]].municipality] for unit in units], dtype=np.int64)
+    at = np.asarray([codes[h.municipality] for h in homes], dtype=np.int64)
+    per_arc = {
+        "hvb": size[au] * (kind[ah] == "hvb"),
+        "consultant": size[au] * (kind[ah] == "consultant"),
+        "cost": size[au] * np.asarray(cost_units, dtype=np.int64)[ah],
+        "km": size[au] * km_units[origin[au], at[ah]] if n_arcs else np.zeros(0, dtype=np.int64),
+    }
+
+    def sparse(coeffs: np.ndarray) -> LinearTerm:
+        used = np.flatnonzero(coeffs)
+        return LinearTerm(vars=tuple(used.tolist()), coeffs=tuple(coeffs[used].tolist()))
+
     terms = {
-        "unplaced": LinearTerm(
-            vars=tuple(n_arcs + u for u in range(len(units))), coeffs=tuple(unit.size for unit in units)
-        ),
-        **{name: LinearTerm(vars=tuple(vs), coeffs=tuple(cs)) for name, (vs, cs) in per_arc.items()},
+        "unplaced": LinearTerm(vars=tuple(range(n_arcs, n_vars)), coeffs=tuple(size.tolist())),
+        **{name: sparse(coeffs) for name, coeffs in per_arc.items()},
     }
     # The range of a term bounds its value over every feasible plan: what each unit adds at most.
-    ranges: dict[str, int] = {}
-    for name, term in terms.items():
-        most = [0] * len(units)
-        for v, c in zip(term.vars, term.coeffs, strict=True):
-            u = v - n_arcs if v >= n_arcs else arc_unit[v]
-            most[u] = max(most[u], c)
-        ranges[name] = sum(most)
+    ranges = {"unplaced": int(size.sum())}
+    for name, coeffs in per_arc.items():
+        most = np.zeros(len(units), dtype=np.int64)
+        np.maximum.at(most, au, coeffs)
+        ranges[name] = int(most.sum())
 
     implications: list[tuple[int, int]] = []
     covers: list[tuple[int, tuple[int, ...]]] = []
@@ -237,13 +242,13 @@ def stages_of(model: MatchingModel, objective: tuple[str, ...]) -> list[list[tup
 
 
 def _stage_term(model: MatchingModel, stage: list[tuple[str, int]]) -> LinearTerm:
-    total: dict[int, int] = {}
+    # Summed in numpy: weights and coefficients stay below STAGE_LIMIT, far inside int64.
+    total = np.zeros(model.program.n_vars, dtype=np.int64)
     for name, weight in stage:
         term = model.terms[name]
-        for v, c in zip(term.vars, term.coeffs, strict=True):
-            total[v] = total.get(v, 0) + weight * c
-    items = sorted((v, c) for v, c in total.items() if c)
-    return LinearTerm(vars=tuple(v for v, _ in items), coeffs=tuple(c for _, c in items))
+        np.add.at(total, np.asarray(term.vars, dtype=np.int64), weight * np.asarray(term.coeffs, dtype=np.int64))
+    used = np.flatnonzero(total)
+    return LinearTerm(vars=tuple(used.tolist()), coeffs=tuple(total[used].tolist()))
 
 
 def _bounds(
