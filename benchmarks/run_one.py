@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import resource
 import sys
 import time
 from pathlib import Path
@@ -29,23 +28,7 @@ import attrs
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-
-def _rss_mib() -> float:
-    """Peak resident memory of this process, in MiB.
-
-    ``VmHWM`` of ``/proc/self/status``: the high-water mark of this address space. Linux keeps
-    ``getrusage(RUSAGE_SELF).ru_maxrss`` across ``execve``, so a worker started from a parent
-    that holds 110 MiB (placering and OR-Tools imported) reports at least 110 MiB however
-    little it uses; ``ru_maxrss`` is only the fallback where ``/proc`` is missing.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+from peers import _rss_mib  # peers imports neither placering nor a solver when loaded
 
 
 def params_digest(params: Any) -> str:

@@ -190,10 +190,11 @@ def scenario_from_dict(data: Any, *, file: str = "") -> Scenario:
         raise error.located(file=file) from None
 
 
-def _read_json(path: str | os.PathLike[str]) -> Any:
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A UTF-8 text file's contents; a missing or unreadable file is invalid input naming it."""
     name = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInputError("no such file", file=name) from None
     except IsADirectoryError:
@@ -202,6 +203,11 @@ def _read_json(path: str | os.PathLike[str]) -> Any:
         raise InvalidInputError("is not UTF-8 text", file=name) from None
     except OSError as error:
         raise InvalidInputError(f"cannot be read ({error.strerror})", file=name) from None
+
+
+def _read_json(path: str | os.PathLike[str]) -> Any:
+    name = str(path)
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:

@@ -7,7 +7,6 @@ import json
 import os
 import tomllib
 from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -63,17 +62,11 @@ def _canonical(value: Any) -> Any:
 
 
 def _read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    # Imported here: placering.io pulls in the whole data model, which params does not need.
+    from placering.io import read_text
+
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError("no such file", file=name) from None
-    except IsADirectoryError:
-        raise InvalidInputError("is a directory, not a file", file=name) from None
-    except UnicodeDecodeError:
-        raise InvalidInputError("is not UTF-8 text", file=name) from None
-    except OSError as error:
-        raise InvalidInputError(f"cannot be read ({error.strerror})", file=name) from None
+    text = read_text(path)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -880,9 +880,8 @@ def lexicographic_minimum(
                     )
                     if dived is not None:
                         values, method = _complete(program, n_base, dived), "flow dive"
-                if values is None and stage.split and all(v < n_base for later in stages[k:] for v in later.vars):
-                    coeffs = [_per_flow(later, n_arcs, arc_unit, unit_size) for later in stages[k:]]
-                    found, vector, done = _lex_branch_and_bound(
+                if values is None and coeffs is not None:
+                    found, _, done = _lex_branch_and_bound(
                         state, coeffs, arcs_of, into, budget=BRANCH_BUDGET, deadline=deadline
                     )
                     if done and found is not None:
