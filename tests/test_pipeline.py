@@ -5,13 +5,14 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import numpy as np
 import pytest
 from brute import brute_force, same_vector
 from hypothesis import HealthCheck, given, settings
 from strategies import scenario_dicts
 
 import placering
-import placering.pipeline as pipeline
+from placering import pipeline
 from placering.solve import build_matching, stages_of
 
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
@@ -86,3 +87,35 @@ def test_stages_keep_the_lexicographic_order() -> None:
             assert weight > total
             total += weight * model.ranges[name]
         assert total <= 2**40 or len(stage) == 1
+
+
+def _price_two_homes(costs_inside: list[int], costs_outside: list[int]) -> pipeline.Pricing:
+    """One child, home 0 in the restricted program and home 1 outside it, both with a place;
+    stage 0 prices a place at 0 and staying unplaced at 10, stage 1 as given."""
+    outside = pipeline.Outside(
+        unit=np.array([0]),
+        home=np.array([1]),
+        cost=lambda k, chosen: np.array([[0], costs_outside][k])[chosen],
+    )
+    return pipeline.price(
+        [(np.array([0]), np.array([10])), (np.array(costs_inside), np.array([0]))],
+        n_arcs=1,
+        arc_unit=[0],
+        arc_home=[0],
+        unit_size=[1],
+        home_free=[1, 1],
+        outside=outside,
+    )
+
+
+def test_pricing_does_not_force_a_unit_that_has_an_arc_outside() -> None:
+    """Left with one way inside the restricted program, a unit is still not forced there while
+    an outside arc ties with it: that arc wins the next stage and must be taken in."""
+    found = _price_two_homes([5], [3])
+    assert (False, [0], 1) == (found.certified, found.wanted.tolist(), found.stage)
+
+
+def test_pricing_certifies_when_no_outside_arc_can_do_better() -> None:
+    found = _price_two_homes([3], [5])
+    assert (True, []) == (found.certified, found.wanted.tolist())
+    assert 0 == found.first_bound

@@ -4,6 +4,7 @@ relations between related scenarios, determinism and time limits (design.md sect
 from __future__ import annotations
 
 import copy
+import importlib
 from collections import Counter
 from typing import Any
 
@@ -15,6 +16,9 @@ from strategies import home_dicts, scenario_dicts
 
 import placering
 import placering.pipeline
+
+# ``placering.solve`` is the function; the module holds the pricing thresholds.
+solve_module = importlib.import_module("placering.solve")
 
 DEFAULT_OBJECTIVE = ("unplaced", "hvb", "consultant", "cost", "km")
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
@@ -326,7 +330,17 @@ def separate_crowds(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "path", ["flow", "cp-sat strategy", "branch and bound", "whole branch and bound", "whole dive", "cp-sat fallback"]
+    "path",
+    [
+        "flow",
+        "cp-sat strategy",
+        "branch and bound",
+        "whole branch and bound",
+        "whole dive",
+        "cp-sat fallback",
+        "priced",
+        "priced branch and bound",
+    ],
 )
 @settings(max_examples=80, **SETTINGS)
 @given(data=st.one_of(crowded_families(), separate_crowds(), scenario_dicts(siblings_only=True)))
@@ -337,6 +351,9 @@ def test_each_solver_path_matches_brute_force(path: str, data: dict[str, Any]) -
     scenario = placering.scenario_from_dict(data)
     with pytest.MonkeyPatch.context() as mp:
         params = placering.SolveParams(seed=0, workers=1)
+        if path.startswith("priced"):
+            _force_pricing(mp)
+            path = path.removeprefix("priced").strip() or "flow"
         if path == "cp-sat strategy":
             params = placering.SolveParams(seed=0, workers=1, strategy="cp-sat")
         elif path == "whole dive":
@@ -351,6 +368,60 @@ def test_each_solver_path_matches_brute_force(path: str, data: dict[str, Any]) -
     assert "optimal" == plan.status
     assert [] == placering.check_plan(scenario, plan)
     assert same_vector(brute_force(scenario).vector, _vector(scenario, plan))
+
+
+def _force_pricing(mp: pytest.MonkeyPatch) -> None:
+    """Column generation on every instance, starting from no arc at all and taking in one per
+    unit and round, so that pricing finds every arc the optimum uses, often only after the
+    restricted program's integer optimum has proven worse than the whole one's."""
+    mp.setattr(solve_module, "PRICE_ABOVE", -1)
+    mp.setattr(solve_module, "FIRST_ARCS", dict.fromkeys(solve_module.FIRST_ARCS, 0))
+    mp.setattr(solve_module, "ARCS_PER_ROUND", 1)
+
+
+@settings(max_examples=150, **SETTINGS)
+@given(scenario_dicts())
+def test_column_generation_matches_brute_force(data: dict[str, Any]) -> None:
+    """Solving on a restricted set of arcs and pricing the rest proves the brute-force optimum."""
+    scenario = placering.scenario_from_dict(data)
+    with pytest.MonkeyPatch.context() as mp:
+        _force_pricing(mp)
+        plan = placering.solve(scenario, seed=0, workers=1)
+    assert "optimal" == plan.status
+    assert [] == placering.check_plan(scenario, plan)
+    assert same_vector(brute_force(scenario).vector, _vector(scenario, plan))
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(scenario_dicts())
+def test_column_generation_under_no_time_keeps_bounds_certified(data: dict[str, Any]) -> None:
+    """Out of time before pricing certifies, the plan is valid and its bounds hold for all arcs."""
+    scenario = placering.scenario_from_dict(data)
+    with pytest.MonkeyPatch.context() as mp:
+        _force_pricing(mp)
+        plan = placering.solve(scenario, time_limit=0, seed=0, workers=1)
+    assert [] == placering.check_plan(scenario, plan)
+    reference = brute_force(scenario)
+    optimum = dict(reference.totals)
+    optimum["cost_per_day"] = optimum.pop("cost")
+    for term, bound in plan.bounds.items():
+        assert bound <= optimum[term] + 1e-6, f"bound {term}={bound} above the optimum {optimum[term]}"
+    if "optimal" == plan.status:
+        assert same_vector(reference.vector, _vector(scenario, plan))
+
+
+@pytest.mark.parametrize("family", ["dalarna", "siblings-heavy"])
+def test_column_generation_agrees_on_a_family_instance(family: str) -> None:
+    """On a 600-child family instance, pricing from no arcs proves the same totals."""
+    scenario = placering.generate(family=family, seed=1)
+    whole = placering.solve(scenario, explain=False)
+    with pytest.MonkeyPatch.context() as mp:
+        _force_pricing(mp)
+        priced = placering.solve(scenario, explain=False)
+    assert ("optimal", "optimal") == (whole.status, priced.status)
+    assert whole.totals == priced.totals
+    assert "priced" in priced.solver.engine
+    assert [] == placering.check_plan(scenario, priced)
 
 
 @pytest.mark.parametrize("seed", [3, 4])

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 import numpy as np
@@ -40,7 +40,7 @@ from placering._cpsat import FlowResult, StageModel, min_cost_flow, ortools_vers
 from placering.exceptions import SolverError
 from placering.program import BinaryProgram, LexResult, LinearTerm
 
-__all__ = ["STRATEGIES", "lexicographic_minimum"]
+__all__ = ["STRATEGIES", "Outside", "Pricing", "lexicographic_minimum", "price"]
 
 #: ``flow``: flow bounds, dives, branch and bound, CP-SAT last; ``cp-sat``: CP-SAT per stage.
 STRATEGIES = ("flow", "cp-sat")
@@ -71,6 +71,9 @@ class _State:
     bounds: list[tuple[LinearTerm, int]] = attrs.field(factory=list)
     full_rows: list[int] = attrs.field(factory=list)
     cp: StageModel | None = None
+    #: Per unit, arcs outside the program that may still take it (see :func:`price`): a unit
+    #: with one way left in the program is then not forced, as it has others outside.
+    latent: np.ndarray | None = None
 
     def fix(self, var: int, value: int) -> None:
         self.fixes.append((var, value))
@@ -226,6 +229,8 @@ class _ReducedCosts:
     unplaced_units: np.ndarray
     unplaced: np.ndarray
     homes: np.ndarray
+    unit_pi: np.ndarray  # node potential per unit (meaningful for the flow's free units)
+    home_pi: np.ndarray  # node potential per home
 
 
 @attrs.frozen
@@ -282,6 +287,8 @@ def _reduced_costs(state: _State, stage: _FlowStage) -> _ReducedCosts:
         unplaced_units=free[open_],
         unplaced=((cu + pi[i] - pi[sink]) * arrays.unit_size[free])[open_],
         homes=pi[n_free + homes] - pi[sink],
+        unit_pi=np.where(local >= 0, pi[np.maximum(local, 0)], 0),
+        home_pi=pi[n_free + homes],
     )
 
 
@@ -347,6 +354,8 @@ def _apply(state: _State, face: _Face, arcs_of: Sequence[Sequence[int]], into: S
         state.set_full(h, into[h])
     # A unit left with one way to go is forced there: the flows after this get smaller.
     ways_left = np.bincount(state.arrays.arc_unit[state.active], minlength=len(state.forced)) + state.unplaced_open
+    if state.latent is not None:
+        ways_left = ways_left + state.latent
     for u in np.flatnonzero(ways_left == 1).tolist():
         if state.forced[u] is not None:
             continue
@@ -776,6 +785,42 @@ def _lex_branch_and_bound(
     return best_values, best_vector, best_values is not None
 
 
+def _initial_state(
+    program: BinaryProgram,
+    n_arcs: int,
+    arc_unit: Sequence[int],
+    arc_home: Sequence[int],
+    unit_size: Sequence[int],
+    home_free: Sequence[int],
+) -> tuple[_State, list[list[int]], list[list[int]]]:
+    """A state with nothing fixed yet, and each unit's and each home's arcs."""
+    n_units, n_homes = len(unit_size), len(home_free)
+    into: list[list[int]] = [[] for _ in range(n_homes)]
+    arcs_of: list[list[int]] = [[] for _ in range(n_units)]
+    for a in range(n_arcs):
+        into[arc_home[a]].append(a)
+        arcs_of[arc_unit[a]].append(a)
+    state = _State(
+        program=program,
+        n_arcs=n_arcs,
+        arc_unit=arc_unit,
+        arc_home=arc_home,
+        unit_size=unit_size,
+        home_free=home_free,
+        active=np.ones(n_arcs, dtype=bool),
+        unplaced_open=np.ones(n_units, dtype=bool),
+        forced=[None] * n_units,
+        full=np.zeros(n_homes, dtype=bool),
+        arrays=_Arrays(
+            arc_unit=np.asarray(arc_unit, dtype=np.int64),
+            arc_home=np.asarray(arc_home, dtype=np.int64),
+            unit_size=np.asarray(unit_size, dtype=np.int64),
+            home_free=np.asarray(home_free, dtype=np.int64),
+        ),
+    )
+    return state, arcs_of, into
+
+
 def lexicographic_minimum(
     program: BinaryProgram,
     stages: Sequence[LinearTerm],
@@ -803,31 +848,9 @@ def lexicographic_minimum(
     """
     start = time.perf_counter()
     deadline = None if time_limit is None else start + time_limit
-    n_units, n_homes = len(unit_size), len(home_free)
+    n_units = len(unit_size)
     n_base = n_arcs + n_units
-    into: list[list[int]] = [[] for _ in range(n_homes)]
-    arcs_of: list[list[int]] = [[] for _ in range(n_units)]
-    for a in range(n_arcs):
-        into[arc_home[a]].append(a)
-        arcs_of[arc_unit[a]].append(a)
-    state = _State(
-        program=program,
-        n_arcs=n_arcs,
-        arc_unit=arc_unit,
-        arc_home=arc_home,
-        unit_size=unit_size,
-        home_free=home_free,
-        active=np.ones(n_arcs, dtype=bool),
-        unplaced_open=np.ones(n_units, dtype=bool),
-        forced=[None] * n_units,
-        full=np.zeros(n_homes, dtype=bool),
-        arrays=_Arrays(
-            arc_unit=np.asarray(arc_unit, dtype=np.int64),
-            arc_home=np.asarray(arc_home, dtype=np.int64),
-            unit_size=np.asarray(unit_size, dtype=np.int64),
-            home_free=np.asarray(home_free, dtype=np.int64),
-        ),
-    )
+    state, arcs_of, into = _initial_state(program, n_arcs, arc_unit, arc_home, unit_size, home_free)
     fallback = _complete(program, n_base, [0] * n_arcs + [1] * n_units)
     best: list[int] | None = None
     stage_values: list[int] = []
@@ -941,3 +964,137 @@ def lexicographic_minimum(
         wall_s=time.perf_counter() - start,
         engine=f"min-cost flow + cp-sat {ortools_version()} (stages by {', '.join(how) or 'none'})",
     )
+
+
+@attrs.frozen(eq=False)
+class Outside:
+    """Arcs left out of a restricted program, to be priced against its flows: each one's unit
+    and home, ``cost(k, arcs)``, the per-child cost of stage ``k`` on those arcs, and
+    ``rank(arcs)``, which of equally priced arcs to take in first (lowest first)."""
+
+    unit: np.ndarray
+    home: np.ndarray
+    cost: Callable[[int, np.ndarray], np.ndarray]
+    rank: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+@attrs.frozen(eq=False)
+class Pricing:
+    """What :func:`price` found.
+
+    ``wanted`` holds the outside arcs (indices into :class:`Outside`) the restricted program
+    must take in before its optimum can be trusted; when it is empty and ``certified`` is true,
+    the restricted lexicographic optimum is that of the whole program. ``first_bound`` is a
+    lower bound on the first stage over the whole program (Lagrangian, from the first flow's
+    home prices), valid whatever else happened.
+    """
+
+    wanted: np.ndarray
+    certified: bool
+    first_bound: int | None
+    stage: int = 0  # the stage pricing ended at
+
+
+def _first_bound(
+    state: _State, stage: _FlowStage, rc: _ReducedCosts, outside: Outside, outside_cost: np.ndarray
+) -> int | None:
+    """Weak duality for the first stage's transportation LP over every arc: with home prices
+    ``beta >= 0``, each unit pays at least the cheapest of its ways (an arc's cost plus the
+    home's price, or staying unplaced), and the homes give back their places times the price."""
+    arrays = state.arrays
+    if rc.home_pi.dtype == object or len(stage.free_units) != len(arrays.unit_size):
+        return None
+    sink_pi = int(rc.home_pi[0] - rc.homes[0]) if len(rc.home_pi) else 0
+    beta = np.maximum(0, sink_pi - rc.home_pi)
+    best = np.where(state.unplaced_open, stage.coeff.unplaced, np.iinfo(np.int64).max)
+    ways = stage.coeff.arc + beta[arrays.arc_home]
+    np.minimum.at(best, arrays.arc_unit, ways)
+    if len(outside.unit):
+        np.minimum.at(best, outside.unit, outside_cost + beta[outside.home])
+    if (best == np.iinfo(np.int64).max).any():
+        return None
+    return int((best * arrays.unit_size).sum()) - int((beta * arrays.home_free).sum())
+
+
+def price(
+    costs: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    n_arcs: int,
+    arc_unit: Sequence[int],
+    arc_home: Sequence[int],
+    unit_size: Sequence[int],
+    home_free: Sequence[int],
+    outside: Outside,
+    optimum: Sequence[int] | None = None,
+    per_unit: int = 8,
+) -> Pricing:
+    """Price the arcs left out of a restricted program (column generation).
+
+    ``costs`` gives each stage's cost per child on the program's arcs and per child left
+    unplaced, per unit. Stage by stage, the lexicographic LP of the restricted program is solved on the optimal
+    face of the stages before it, exactly as :func:`lexicographic_minimum` does, but with
+    nothing forced that an outside arc could still change (``_State.latent``). The flow's
+    node potentials price every outside arc that is still alive:
+
+    - a negative reduced cost means the restricted LP is not the whole LP: the ``per_unit``
+      most negative arcs of each unit are wanted;
+    - with the restricted program's stage ``optimum`` and ``gap = optimum - flow bound``, an
+      arc with ``rc * size > gap`` is used by no plan that keeps the stage at its optimum, as
+      inside the pipeline; when ``gap == 0`` the other arcs (``rc == 0``) lie on the optimal
+      face and go on to the next stage; when ``gap > 0`` they are all wanted.
+
+    With no arc wanted, every plan using an outside arc is beaten by the restricted optimum,
+    stage by stage, so that optimum is the whole program's. Without ``optimum`` every gap is
+    taken as 0, which makes the restricted LP the whole LP at every stage (the LP phase).
+    """
+    # Pricing needs only flows, never CP-SAT, so the state carries no program.
+    program = BinaryProgram(n_vars=n_arcs + len(unit_size), exactly_one=(), capacity=())
+    state, arcs_of, into = _initial_state(program, n_arcs, arc_unit, arc_home, unit_size, home_free)
+    n_units = len(unit_size)
+    sizes = state.arrays.unit_size
+    alive = np.ones(len(outside.unit), dtype=bool)
+    none = np.zeros(0, dtype=np.int64)
+    first_bound: int | None = None
+    for k, (arc_cost, unplaced_cost) in enumerate(costs):
+        state.latent = np.bincount(outside.unit[alive], minlength=n_units)
+        coeff = _Costs(arc=np.asarray(arc_cost, dtype=np.int64), unplaced=np.asarray(unplaced_cost, dtype=np.int64))
+        stage = _flow_stage(state, coeff, arcs_of)
+        if stage is None:
+            return Pricing(wanted=none, certified=False, first_bound=first_bound, stage=k)
+        rc = _reduced_costs(state, stage)
+        idx = np.flatnonzero(alive)
+        cost = outside.cost(k, idx)
+        units, homes = outside.unit[idx], outside.home[idx]
+        reduced = (cost + rc.unit_pi[units] - rc.home_pi[homes]) * sizes[units]
+        if k == 0:
+            everything = cost if len(idx) == len(alive) else outside.cost(0, np.arange(len(alive)))
+            first_bound = _first_bound(state, stage, rc, outside, everything)
+        gap = 0 if optimum is None else optimum[k] - stage.lower
+        if gap < 0:
+            raise SolverError(f"A stage optimum {optimum[k]} lies below its flow bound {stage.lower}.")
+        negative = np.flatnonzero(np.asarray(reduced < 0, dtype=bool))
+        if negative.size:
+            # Most negative first; among equals (the first stages price whole kinds alike),
+            # the arc that is best for the later terms, so that units spread over nearby homes.
+            tie = outside.rank(idx[negative]) if outside.rank is not None else np.zeros(negative.size, dtype=np.int64)
+            order = np.lexsort((tie, reduced[negative], units[negative]))
+            ranked = negative[order]
+            first = np.searchsorted(units[ranked], units[ranked], side="left")
+            rank = np.arange(len(ranked)) - first
+            return Pricing(wanted=idx[ranked[rank < per_unit]], certified=False, first_bound=first_bound, stage=k)
+        # In the last stage only a strictly better plan matters, and values are integers.
+        last = k + 1 == len(costs)
+        within = np.asarray(reduced <= (gap - 1 if last and optimum is not None else gap), dtype=bool)
+        if gap > 0:
+            return Pricing(wanted=idx[within], certified=not within.any(), first_bound=first_bound, stage=k)
+        alive[idx[~within]] = False
+        if last or not alive.any():
+            break
+        face = _face(state, rc, 0)
+        _apply(state, face, arcs_of, into)
+        # A unit forced onto an arc, or a home every optimum leaves empty, takes no outside arc.
+        forced = np.fromiter((v is not None for v in state.forced), dtype=bool, count=n_units)
+        empty = np.zeros(len(home_free), dtype=bool)
+        empty[face.empty] = True
+        alive &= ~forced[outside.unit] & ~empty[outside.home]
+    return Pricing(wanted=none, certified=True, first_bound=first_bound, stage=len(costs) - 1)

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import attrs
 import numpy as np
 
-from placering.eligibility import eligible_homes
+from placering.eligibility import arc_pairs
 from placering.params import SolveParams
-from placering.pipeline import lexicographic_minimum
+from placering.pipeline import Outside, Pricing, lexicographic_minimum, price
+from placering.policy import KINDS
 from placering.program import BinaryProgram, LexResult, LinearTerm
 from placering.region import decimal_scale
 from placering.result import (
@@ -40,7 +42,7 @@ from placering.result import (
 )
 from placering.scenario import Scenario
 
-__all__ = ["MatchingModel", "build_matching", "solve"]
+__all__ = ["Arcs", "MatchingModel", "all_arcs", "build_matching", "solve"]
 
 #: Largest value a merged stage's weighted objective may reach. CP-SAT is exact in int64,
 #: but its LP works in doubles; 2**40 leaves ample headroom below 2**53.
@@ -52,7 +54,6 @@ class Unit:
     """Children that are placed as one: a single child or a sibling group kept together."""
 
     members: tuple[int, ...]
-    homes: tuple[int, ...]
 
     @property
     def size(self) -> int:
@@ -77,50 +78,136 @@ class MatchingModel:
         return len(self.arc_unit)
 
 
-def _units(scenario: Scenario, eligible: list[tuple[int, ...]]) -> list[Unit]:
+#: The objective terms that are sums over placed children, with one value per child and arc.
+ARC_TERMS = ("hvb", "consultant", "cost", "km")
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Arcs:
+    """Every unit-to-home arc rules 1-6 and the free places allow, as numpy arrays sorted by
+    unit, then home, with each arc's objective terms per child placed on it.
+
+    A national scenario has about 10^7 of these, so nothing here is a Python object per arc.
+    """
+
+    units: tuple[Unit, ...]
+    unit: np.ndarray
+    home: np.ndarray
+    per_child: Mapping[str, np.ndarray]
+    unit_size: np.ndarray
+    free_places: tuple[int, ...]
+    scales: Mapping[str, int]
+    ranges: Mapping[str, int]
+
+    def __len__(self) -> int:
+        return len(self.unit)
+
+    def stage_cost(self, stage: Sequence[tuple[str, int]], arcs: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Per child placed on each of ``arcs``: the stage's weighted sum of its terms."""
+        total = np.zeros(len(self.unit[arcs]), dtype=np.int64)
+        for name, weight in stage:
+            if name in ARC_TERMS:
+                total += weight * self.per_child[name][arcs].astype(np.int64)
+        return total
+
+
+def _units(scenario: Scenario) -> list[Unit]:
     index = {c.id: i for i, c in enumerate(scenario.children)}
     free = [i for i, c in enumerate(scenario.children) if not scenario.is_kept(c)]
     if scenario.policy.siblings != "together":
-        return [Unit(members=(i,), homes=eligible[i]) for i in free]
+        return [Unit(members=(i,)) for i in free]
     units: list[Unit] = []
     seen: set[str] = set()
     groups = scenario.sibling_groups
     for i in free:
         group = scenario.children[i].sibling_group
         if group is None:
-            units.append(Unit(members=(i,), homes=eligible[i]))
+            units.append(Unit(members=(i,)))
         elif group not in seen:
             seen.add(group)
-            members = tuple(index[c.id] for c in groups[group])
-            shared = set(eligible[members[0]]).intersection(*(eligible[m] for m in members[1:]))
-            units.append(Unit(members=members, homes=tuple(sorted(shared))))
+            units.append(Unit(members=tuple(index[c.id] for c in groups[group])))
     return units
 
 
-def build_matching(scenario: Scenario) -> MatchingModel:
-    """The 0-1 program of the matching, with the integer vector of every objective term."""
+def all_arcs(scenario: Scenario) -> Arcs:
+    """Every arc of the matching of ``scenario`` with its terms (see :class:`Arcs`)."""
     homes = scenario.homes
     region = scenario.region
     kept = Counter(c.current_home for c in scenario.children if scenario.is_kept(c))
-    free_places = [h.capacity - kept[h.id] for h in homes]
+    free_places = tuple(h.capacity - kept[h.id] for h in homes)
     cost_scale = decimal_scale(scenario.cost_of(h) for h in homes)
-    cost_units = [round(scenario.cost_of(h) * cost_scale) for h in homes]
-    units = _units(scenario, eligible_homes(scenario))
-
-    arc_unit: list[int] = []
-    arc_home: list[int] = []
+    units = _units(scenario)
+    n_homes = max(len(homes), 1)
+    size = np.asarray([unit.size for unit in units], dtype=np.int64)
+    unit_of = np.full(len(scenario.children), -1, dtype=np.int64)
     for u, unit in enumerate(units):
-        for j in unit.homes:
-            if free_places[j] >= unit.size:
-                arc_unit.append(u)
-                arc_home.append(j)
+        unit_of[list(unit.members)] = u
+
+    # A unit may use a home that allows every one of its members: count the members per
+    # (unit, home) pair. Single children's pairs arrive sorted, and so do the groups' unique
+    # keys, so the stable sort below only merges two sorted runs.
+    child, home = arc_pairs(scenario)
+    pair_unit = unit_of[child]
+    mine = pair_unit >= 0
+    key = pair_unit[mine] * n_homes + home[mine]
+    del child, home, pair_unit
+    grouped = size[key // n_homes] > 1
+    group_keys, counts = np.unique(key[grouped], return_counts=True)
+    key = np.sort(
+        np.concatenate([key[~grouped], group_keys[counts == size[group_keys // n_homes]]]), kind="stable"
+    )
+    au, ah = key // n_homes, key % n_homes
+    del key
+    fits = np.asarray(free_places, dtype=np.int64)[ah] >= size[au] if len(ah) else np.zeros(0, dtype=bool)
+    au, ah = au[fits], ah[fits]
+
+    kind = np.asarray([h.kind for h in homes])
+    codes = {code: i for i, code in enumerate(region.codes)}
+    km_units = np.asarray([[region.km_units(a, b) for b in region.codes] for a in region.codes], dtype=np.int64)
+    origin = np.asarray([codes[scenario.children[unit.members[0]].municipality] for unit in units], dtype=np.int64)
+    at = np.asarray([codes[h.municipality] for h in homes], dtype=np.int64)
+    cost_units = np.asarray([round(scenario.cost_of(h) * cost_scale) for h in homes], dtype=np.int64)
+    per_child = {
+        "hvb": (kind == "hvb")[ah].astype(np.int8),
+        "consultant": (kind == "consultant")[ah].astype(np.int8),
+        "cost": cost_units[ah],
+        "km": km_units[origin[au], at[ah]] if len(au) else np.zeros(0, dtype=np.int64),
+    }
+    # The range of a term bounds its value over every feasible plan: what each unit adds at most.
+    ranges = {"unplaced": int(size.sum())}
+    for name, values in per_child.items():
+        most = np.zeros(len(units), dtype=np.int64)
+        np.maximum.at(most, au, size[au] * values)
+        ranges[name] = int(most.sum())
+    return Arcs(
+        units=tuple(units),
+        unit=au,
+        home=ah,
+        per_child=per_child,
+        unit_size=size,
+        free_places=free_places,
+        scales={"cost": cost_scale, "km": region.km_scale},
+        ranges=ranges,
+    )
+
+
+def build_matching(scenario: Scenario, *, arcs: Arcs | None = None, keep: np.ndarray | None = None) -> MatchingModel:
+    """The 0-1 program of the matching, with the integer vector of every objective term.
+
+    With ``keep`` (a boolean mask over ``arcs``), only those arcs enter the program; the
+    ranges, and so the stages, stay those of all arcs, so that they hold for every plan.
+    """
+    arcs = all_arcs(scenario) if arcs is None else arcs
+    homes = scenario.homes
+    units = arcs.units
+    free_places = arcs.free_places
+    chosen = np.arange(len(arcs)) if keep is None else np.flatnonzero(keep)
+    au, ah = arcs.unit[chosen], arcs.home[chosen]
+    arc_unit, arc_home = au.tolist(), ah.tolist()
     n_arcs = len(arc_unit)
     n_vars = n_arcs + len(units)
 
-    # The rest is numpy: county and national models have 10^5-10^7 arcs.
-    au = np.asarray(arc_unit, dtype=np.int64)
-    ah = np.asarray(arc_home, dtype=np.int64)
-    size = np.asarray([unit.size for unit in units], dtype=np.int64)
+    size = arcs.unit_size
     free = np.asarray(free_places, dtype=np.int64)
     arc_ids = np.arange(n_arcs, dtype=np.int64)
     # Arcs are listed unit by unit, so each unit's arcs are one slice; its "unplaced" var last.
@@ -132,36 +219,21 @@ def build_matching(scenario: Scenario) -> MatchingModel:
     demand = np.bincount(ah, weights=size[au], minlength=len(homes))
     capacity = []
     for j in np.flatnonzero(demand > free).tolist():
-        arcs = by_home[home_starts[j] : home_starts[j + 1]]
-        capacity.append((LinearTerm(vars=tuple(arcs.tolist()), coeffs=tuple(size[au[arcs]].tolist())), free_places[j]))
-
-    # Every per-child term at once: counts by kind, cost and km, each times the unit's size.
-    kind = np.asarray([h.kind for h in homes])
-    codes = {code: i for i, code in enumerate(region.codes)}
-    km_units = np.asarray([[region.km_units(a, b) for b in region.codes] for a in region.codes], dtype=np.int64)
-    origin = np.asarray([codes[scenario.children[unit.members[0]].municipality] for unit in units], dtype=np.int64)
-    at = np.asarray([codes[h.municipality] for h in homes], dtype=np.int64)
-    per_arc = {
-        "hvb": size[au] * (kind[ah] == "hvb"),
-        "consultant": size[au] * (kind[ah] == "consultant"),
-        "cost": size[au] * np.asarray(cost_units, dtype=np.int64)[ah],
-        "km": size[au] * km_units[origin[au], at[ah]] if n_arcs else np.zeros(0, dtype=np.int64),
-    }
+        members = by_home[home_starts[j] : home_starts[j + 1]]
+        capacity.append(
+            (LinearTerm(vars=tuple(members.tolist()), coeffs=tuple(size[au[members]].tolist())), free_places[j])
+        )
 
     def sparse(coeffs: np.ndarray) -> LinearTerm:
         used = np.flatnonzero(coeffs)
         return LinearTerm(vars=tuple(used.tolist()), coeffs=tuple(coeffs[used].tolist()))
 
+    # Every per-child term at once, each times the unit's size.
     terms = {
         "unplaced": LinearTerm(vars=tuple(range(n_arcs, n_vars)), coeffs=tuple(size.tolist())),
-        **{name: sparse(coeffs) for name, coeffs in per_arc.items()},
+        **{name: sparse(size[au] * values[chosen].astype(np.int64)) for name, values in arcs.per_child.items()},
     }
-    # The range of a term bounds its value over every feasible plan: what each unit adds at most.
-    ranges = {"unplaced": int(size.sum())}
-    for name, coeffs in per_arc.items():
-        most = np.zeros(len(units), dtype=np.int64)
-        np.maximum.at(most, au, coeffs)
-        ranges[name] = int(most.sum())
+    ranges = dict(arcs.ranges)
 
     implications: list[tuple[int, int]] = []
     covers: list[tuple[int, tuple[int, ...]]] = []
@@ -179,17 +251,17 @@ def build_matching(scenario: Scenario) -> MatchingModel:
             if len(member_units) < 2:
                 continue
             split_range += len(member_units) - 1
-            by_home: dict[int, list[int]] = {}
+            at_home: dict[int, list[int]] = {}
             for u in member_units:
                 for a in arcs_of_unit[u]:
-                    by_home.setdefault(arc_home[a], []).append(a)
+                    at_home.setdefault(arc_home[a], []).append(a)
             ys = []
-            for arcs in by_home.values():
+            for group_arcs in at_home.values():
                 y = n_vars
                 n_vars += 1
                 ys.append(y)
-                implications.extend((a, y) for a in arcs)
-                covers.append((y, tuple(arcs)))
+                implications.extend((a, y) for a in group_arcs)
+                covers.append((y, tuple(group_arcs)))
                 split_vars.append(y)
                 split_coeffs.append(1)
             z = n_vars
@@ -208,18 +280,18 @@ def build_matching(scenario: Scenario) -> MatchingModel:
         covers=tuple(covers),
     )
     return MatchingModel(
-        units=tuple(units),
+        units=units,
         arc_unit=tuple(arc_unit),
         arc_home=tuple(arc_home),
         program=program,
         terms=terms,
         ranges=ranges,
-        free_places=tuple(free_places),
-        scales={"cost": cost_scale, "km": region.km_scale},
+        free_places=free_places,
+        scales=dict(arcs.scales),
     )
 
 
-def stages_of(model: MatchingModel, objective: tuple[str, ...]) -> list[list[tuple[str, int]]]:
+def stages_of(model: MatchingModel | Arcs, objective: tuple[str, ...]) -> list[list[tuple[str, int]]]:
     """Group consecutive terms into weighted stages that keep the lexicographic order exactly.
 
     Within a stage ``sum(w_t * t)``, each weight exceeds the largest value the terms after it
@@ -289,6 +361,138 @@ def _bounds(
     return bounds
 
 
+#: Above this many arcs the matching is solved on a restricted set of arcs and the rest are
+#: priced (:func:`_by_columns`): a national scenario has about 10^7 arcs, most of them to HVB
+#: units hundreds of kilometres away that no optimal plan uses.
+PRICE_ABOVE = 400_000
+
+#: Arcs with a negative reduced cost each unit may take in per round of pricing.
+ARCS_PER_ROUND = 8
+
+#: Arcs per unit and kind the restricted program starts with: the cheapest, then the nearest.
+FIRST_ARCS = {"kin": 4, "municipal": 8, "consultant": 6, "hvb": 3}
+
+
+def _first_arcs(scenario: Scenario, arcs: Arcs) -> np.ndarray:
+    """Each unit's cheapest, then nearest, few arcs of each kind, as a mask over ``arcs``."""
+    kinds = list(KINDS)
+    code = np.asarray([kinds.index(h.kind) for h in scenario.homes], dtype=np.int64)[arcs.home]
+    cost, km = arcs.per_child["cost"], arcs.per_child["km"]
+    spans = [len(kinds), int(cost.max(initial=0)) + 1, int(km.max(initial=0)) + 1]
+    if len(arcs.units) * spans[0] * spans[1] * spans[2] < 2**62:  # one int64 key sorts fastest
+        key = ((arcs.unit * spans[0] + code) * spans[1] + cost) * spans[2] + km
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((km, cost, code, arcs.unit))
+    group = (arcs.unit * spans[0] + code)[order]
+    rank = np.arange(len(order)) - np.searchsorted(group, group, side="left")
+    limit = np.asarray([FIRST_ARCS[k] for k in kinds], dtype=np.int64)
+    keep = np.zeros(len(arcs), dtype=bool)
+    keep[order[rank < limit[code[order]]]] = True
+    return keep
+
+
+def _minimise(model: MatchingModel, stages: list[list[tuple[str, int]]], params: SolveParams, deadline: float | None) -> LexResult:
+    return lexicographic_minimum(
+        model.program,
+        [_stage_term(model, stage) for stage in stages],
+        n_arcs=model.n_arcs,
+        arc_unit=model.arc_unit,
+        arc_home=model.arc_home,
+        unit_size=[unit.size for unit in model.units],
+        home_free=model.free_places,
+        time_limit=None if deadline is None else max(0.0, deadline - time.perf_counter()),
+        seed=params.seed,
+        workers=params.workers,
+        log=params.log,
+        strategy=params.strategy,
+        cpsat=params.cpsat,
+    )
+
+
+def _by_columns(
+    scenario: Scenario,
+    arcs: Arcs,
+    stages: list[list[tuple[str, int]]],
+    params: SolveParams,
+    deadline: float | None,
+) -> tuple[MatchingModel, LexResult]:
+    """The lexicographic optimum by column generation: solve on a restricted set of arcs and
+    price the rest (:func:`placering.pipeline.price`), adding what pricing wants, until it
+    certifies that no plan using an outside arc is better.
+
+    First the restricted LP is grown until it is the whole LP at every stage; then the exact
+    pipeline solves the restricted program, and pricing against its stage optima either
+    certifies it or names the arcs within a stage's integrality gap, which join before the next
+    round. Under a time limit, an uncertified plan comes with the first stage's Lagrangian bound.
+    """
+    keep = _first_arcs(scenario, arcs)
+    n_units = len(arcs.units)
+    unplaced = [np.full(n_units, dict(stage).get("unplaced", 0), dtype=np.int64) for stage in stages]
+    rounds = 0
+    # Equally priced arcs are taken in by the later terms, cost before km, merged like a stage.
+    span = int(arcs.per_child["km"].max(initial=0)) + 1
+    tail = [("consultant", 1 << 62), ("cost", span), ("km", 1)] if arcs.ranges["cost"] * span < 2**62 else [("km", 1)]
+
+    def past() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
+    def priced(optimum: tuple[int, ...] | None) -> tuple[Pricing, np.ndarray]:
+        nonlocal rounds
+        rounds += 1
+        inside, out = np.flatnonzero(keep), np.flatnonzero(~keep)
+        outside = Outside(
+            unit=arcs.unit[out],
+            home=arcs.home[out],
+            cost=lambda k, chosen: arcs.stage_cost(stages[k], out[chosen]),
+            rank=lambda chosen: arcs.stage_cost(tail, out[chosen]),
+        )
+        found = price(
+            [(arcs.stage_cost(stage, inside), unplaced[k]) for k, stage in enumerate(stages)],
+            n_arcs=len(inside),
+            arc_unit=arcs.unit[inside].tolist(),
+            arc_home=arcs.home[inside].tolist(),
+            unit_size=arcs.unit_size.tolist(),
+            home_free=arcs.free_places,
+            outside=outside,
+            optimum=optimum,
+            per_unit=ARCS_PER_ROUND,
+        )
+        if params.log:
+            print(
+                f"[pricing] round {rounds}: {len(inside)} of {len(arcs)} arcs, {len(found.wanted)} wanted at stage {found.stage}, "
+                f"certified {found.certified}, {time.perf_counter() - begun:.2f}s"
+            )
+        return found, out
+
+    begun = time.perf_counter()
+    first_bound: int | None = None
+    while True:
+        while not past():
+            pricing, out = priced(None)
+            first_bound = pricing.first_bound
+            if not pricing.wanted.size:
+                break
+            keep[out[pricing.wanted]] = True
+        model = build_matching(scenario, arcs=arcs, keep=keep)
+        result = _minimise(model, stages, params, deadline)
+        if result.proven < len(stages) or past():
+            break
+        check, out = priced(result.stage_values)
+        if check.certified and not check.wanted.size:
+            note = f"priced: {model.n_arcs} of {len(arcs)} arcs, {rounds} rounds"
+            return model, attrs.evolve(result, engine=f"{result.engine} ({note})")
+        keep[out[check.wanted]] = True
+    # Out of time before pricing certified the plan: only the Lagrangian bound holds for all arcs.
+    return model, attrs.evolve(
+        result,
+        proven=0,
+        stage_values=result.stage_values[:1],
+        bound=max(0, first_bound or 0),
+        engine=f"{result.engine} (priced: {model.n_arcs} of {len(arcs)} arcs, not certified)",
+    )
+
+
 def solve(
     scenario: Scenario,
     params: SolveParams | None = None,
@@ -308,26 +512,19 @@ def solve(
     """
     params = (params or SolveParams()).replace(time_limit=time_limit, seed=seed, workers=workers)
     start = time.perf_counter()
-    model = build_matching(scenario)
-    built = time.perf_counter()
+    deadline = None if params.time_limit is None else start + params.time_limit
+    arcs = all_arcs(scenario)
     objective = scenario.policy.effective_objective()
-    stages = stages_of(model, objective)
-    remaining = None if params.time_limit is None else max(0.0, params.time_limit - (time.perf_counter() - start))
-    result = lexicographic_minimum(
-        model.program,
-        [_stage_term(model, stage) for stage in stages],
-        n_arcs=model.n_arcs,
-        arc_unit=model.arc_unit,
-        arc_home=model.arc_home,
-        unit_size=[unit.size for unit in model.units],
-        home_free=model.free_places,
-        time_limit=remaining,
-        seed=params.seed,
-        workers=params.workers,
-        log=params.log,
-        strategy=params.strategy,
-        cpsat=params.cpsat,
-    )
+    if params.strategy == "flow" and scenario.policy.siblings != "prefer" and len(arcs) > PRICE_ABOVE:
+        stages = stages_of(arcs, objective)
+        built = time.perf_counter()
+        model, result = _by_columns(scenario, arcs, stages, params, deadline)
+    else:
+        model = build_matching(scenario, arcs=arcs)
+        stages = stages_of(model, objective)
+        built = time.perf_counter()
+        result = _minimise(model, stages, params, deadline)
+    solved = time.perf_counter()
 
     home_of: dict[str, str] = {}
     for child in scenario.children:
@@ -352,7 +549,7 @@ def solve(
         solver=SolverStats(
             wall_s=round(time.perf_counter() - start, 4),
             build_s=round(built - start, 4),
-            solve_s=round(result.wall_s, 4),
+            solve_s=round(solved - built, 4),
             seed=params.seed,
             workers=params.workers,
             stages=len(stages),
