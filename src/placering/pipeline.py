@@ -504,10 +504,13 @@ def _dive_exact(
         if deadline is not None and time.perf_counter() > deadline:
             left[0] = -1
             return None
-        if len(split) > 1:
-            # Most split groups fit whole where most of them already are: try all at once first.
+        # Most split groups fit whole where most of them already are: try them all at once,
+        # and when that leaves the face, the larger half of them, and so on, so that a large
+        # matching needs a few flows per round rather than one per group.
+        chunk = sorted(split, key=lambda v: (-state.unit_size[v], v))
+        while len(chunk) > 1:
             batch = _copy(node)
-            for v in split:
+            for v in chunk:
                 _hold(batch, v, _options(node, current, v, arcs_of, all_homes=False)[0], arcs_of)
             left[0] -= 1
             attempt = _flow_stage(batch, coeff, arcs_of)
@@ -515,6 +518,8 @@ def _dive_exact(
                 found = search(batch, attempt)
                 if found is not None or left[0] < 0:
                     return found
+                break
+            chunk = chunk[: len(chunk) // 2]
         u = max(split, key=lambda v: (state.unit_size[v], -v))
         for var in _options(node, current, u, arcs_of):
             left[0] -= 1
@@ -995,6 +1000,19 @@ class Pricing:
     stage: int = 0  # the stage pricing ended at
 
 
+def _least_by_unit(best: np.ndarray, units: np.ndarray, values: np.ndarray) -> None:
+    """``best[u] = min(best[u], values of u)`` for ``units`` sorted ascending (one segment each),
+    as ``np.minimum.at`` is slow on millions of arcs."""
+    if not len(units):
+        return
+    if (np.diff(units) < 0).any():
+        np.minimum.at(best, units, values)
+        return
+    starts = np.flatnonzero(np.r_[True, units[1:] != units[:-1]])
+    least = np.minimum.reduceat(values, starts)
+    best[units[starts]] = np.minimum(best[units[starts]], least)
+
+
 def _first_bound(
     state: _State, stage: _FlowStage, rc: _ReducedCosts, outside: Outside, outside_cost: np.ndarray
 ) -> int | None:
@@ -1007,10 +1025,8 @@ def _first_bound(
     sink_pi = int(rc.home_pi[0] - rc.homes[0]) if len(rc.home_pi) else 0
     beta = np.maximum(0, sink_pi - rc.home_pi)
     best = np.where(state.unplaced_open, stage.coeff.unplaced, np.iinfo(np.int64).max)
-    ways = stage.coeff.arc + beta[arrays.arc_home]
-    np.minimum.at(best, arrays.arc_unit, ways)
-    if len(outside.unit):
-        np.minimum.at(best, outside.unit, outside_cost + beta[outside.home])
+    _least_by_unit(best, arrays.arc_unit, stage.coeff.arc + beta[arrays.arc_home])
+    _least_by_unit(best, outside.unit, outside_cost + beta[outside.home])
     if (best == np.iinfo(np.int64).max).any():
         return None
     return int((best * arrays.unit_size).sum()) - int((beta * arrays.home_free).sum())

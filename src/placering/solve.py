@@ -432,7 +432,8 @@ def _by_columns(
     rounds = 0
     # Equally priced arcs are taken in by the later terms, cost before km, merged like a stage.
     span = int(arcs.per_child["km"].max(initial=0)) + 1
-    tail = [("consultant", 1 << 62), ("cost", span), ("km", 1)] if arcs.ranges["cost"] * span < 2**62 else [("km", 1)]
+    tail = [("cost", span), ("km", 1)] if arcs.ranges["cost"] * span < 2**62 else None
+    costs = [arcs.stage_cost(stage) for stage in stages]  # computed once: pricing reads them every round
 
     def past() -> bool:
         return deadline is not None and time.perf_counter() > deadline
@@ -444,11 +445,11 @@ def _by_columns(
         outside = Outside(
             unit=arcs.unit[out],
             home=arcs.home[out],
-            cost=lambda k, chosen: arcs.stage_cost(stages[k], out[chosen]),
-            rank=lambda chosen: arcs.stage_cost(tail, out[chosen]),
+            cost=lambda k, chosen: costs[k][out[chosen]],
+            rank=lambda chosen: costs[-1][out[chosen]] if tail is None else arcs.stage_cost(tail, out[chosen]),
         )
         found = price(
-            [(arcs.stage_cost(stage, inside), unplaced[k]) for k, stage in enumerate(stages)],
+            [(costs[k][inside], unplaced[k]) for k in range(len(stages))],
             n_arcs=len(inside),
             arc_unit=arcs.unit[inside].tolist(),
             arc_home=arcs.home[inside].tolist(),
