@@ -693,6 +693,7 @@ def _lex_greedy(
     root: _Relaxation,
     budget: int,
     focus: set[int] | None = None,
+    deadline: float | None = None,
 ) -> tuple[list[int], tuple[int, ...]] | None:
     """A whole plan near the flow, as a first incumbent: fix each split group to whichever of
     the homes it partly uses (or "unplaced") gives the smallest re-solved bound."""
@@ -702,7 +703,7 @@ def _lex_greedy(
         chosen: tuple[tuple[int, ...], _State, _Relaxation] | None = None
         for var in _options(node, current.last, u, arcs_of, all_homes=False):
             budget -= len(coeffs)
-            if budget < 0:
+            if budget < 0 or (deadline is not None and time.perf_counter() > deadline):
                 return None
             trial = _fix_unit(node, u, var, arcs_of)
             attempt = _relax(trial, coeffs, arcs_of, into)
@@ -780,7 +781,7 @@ def _lex_branch_and_bound(
     root = _relax(state, coeffs, arcs_of, into)
     if root is None:
         return None, None, False
-    greedy = _lex_greedy(state, coeffs, arcs_of, into, root, GREEDY_BUDGET, focus) if GREEDY_BUDGET else None
+    greedy = _lex_greedy(state, coeffs, arcs_of, into, root, GREEDY_BUDGET, focus, deadline) if GREEDY_BUDGET else None
     if greedy is not None:
         best_values, best_vector = greedy
     try:
@@ -998,6 +999,9 @@ class Pricing:
     certified: bool
     first_bound: int | None
     stage: int = 0  # the stage pricing ended at
+    #: The flow bound of each stage priced, each on the optimal face of those before it; when
+    #: pricing certified the restricted LP, these are the whole program's lexicographic LP bounds.
+    lower: tuple[int, ...] = ()
 
 
 def _least_by_unit(best: np.ndarray, units: np.ndarray, values: np.ndarray) -> None:
@@ -1071,12 +1075,13 @@ def price(
     alive = np.ones(len(outside.unit), dtype=bool)
     none = np.zeros(0, dtype=np.int64)
     first_bound: int | None = None
+    lower: list[int] = []
     for k, (arc_cost, unplaced_cost) in enumerate(costs):
         state.latent = np.bincount(outside.unit[alive], minlength=n_units)
         coeff = _Costs(arc=np.asarray(arc_cost, dtype=np.int64), unplaced=np.asarray(unplaced_cost, dtype=np.int64))
         stage = _flow_stage(state, coeff, arcs_of)
         if stage is None:
-            return Pricing(wanted=none, certified=False, first_bound=first_bound, stage=k)
+            return Pricing(wanted=none, certified=False, first_bound=first_bound, lower=tuple(lower), stage=k)
         rc = _reduced_costs(state, stage)
         idx = np.flatnonzero(alive)
         cost = outside.cost(k, idx)
@@ -1085,6 +1090,7 @@ def price(
         if k == 0:
             everything = cost if len(idx) == len(alive) else outside.cost(0, np.arange(len(alive)))
             first_bound = _first_bound(state, stage, rc, outside, everything)
+        lower.append(stage.lower)
         gap = 0 if optimum is None else optimum[k] - stage.lower
         if gap < 0:
             raise SolverError(f"A stage optimum {optimum[k]} lies below its flow bound {stage.lower}.")
@@ -1097,14 +1103,14 @@ def price(
             ranked = negative[order]
             first = np.searchsorted(units[ranked], units[ranked], side="left")
             rank = np.arange(len(ranked)) - first
-            return Pricing(wanted=idx[ranked[rank < per_unit]], certified=False, first_bound=first_bound, stage=k)
+            return Pricing(wanted=idx[ranked[rank < per_unit]], certified=False, first_bound=first_bound, lower=tuple(lower), stage=k)
         # In the last stage only a strictly better plan matters, and values are integers.
         last = k + 1 == len(costs)
         within = np.asarray(reduced <= (gap - 1 if last and optimum is not None else gap), dtype=bool)
         if gap > 0:
-            return Pricing(wanted=idx[within], certified=not within.any(), first_bound=first_bound, stage=k)
+            return Pricing(wanted=idx[within], certified=not within.any(), first_bound=first_bound, lower=tuple(lower), stage=k)
         alive[idx[~within]] = False
-        if last or not alive.any():
+        if last:
             break
         face = _face(state, rc, 0)
         _apply(state, face, arcs_of, into)
@@ -1113,4 +1119,4 @@ def price(
         empty = np.zeros(len(home_free), dtype=bool)
         empty[face.empty] = True
         alive &= ~forced[outside.unit] & ~empty[outside.home]
-    return Pricing(wanted=none, certified=True, first_bound=first_bound, stage=len(costs) - 1)
+    return Pricing(wanted=none, certified=True, first_bound=first_bound, lower=tuple(lower), stage=len(costs) - 1)

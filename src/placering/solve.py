@@ -435,8 +435,11 @@ def _by_columns(
     tail = [("cost", span), ("km", 1)] if arcs.ranges["cost"] * span < 2**62 else None
     costs = [arcs.stage_cost(stage) for stage in stages]  # computed once: pricing reads them every round
 
-    def past() -> bool:
-        return deadline is not None and time.perf_counter() > deadline
+    # Pricing may use half the time limit, so that the exact solve always gets to make a plan.
+    pricing_deadline = None if deadline is None else (time.perf_counter() + deadline) / 2
+
+    def past(limit: float | None = deadline) -> bool:
+        return limit is not None and time.perf_counter() > limit
 
     def priced(optimum: tuple[int, ...] | None) -> tuple[Pricing, np.ndarray]:
         nonlocal rounds
@@ -468,29 +471,43 @@ def _by_columns(
 
     begun = time.perf_counter()
     first_bound: int | None = None
+    whole_lp: tuple[int, ...] | None = None  # the whole program's lexicographic LP bounds
     while True:
-        while not past():
+        while not past(pricing_deadline):
             pricing, out = priced(None)
             first_bound = pricing.first_bound
             if not pricing.wanted.size:
+                whole_lp = pricing.lower if pricing.certified else None
                 break
             keep[out[pricing.wanted]] = True
         model = build_matching(scenario, arcs=arcs, keep=keep)
         result = _minimise(model, stages, params, deadline)
+        note = f"priced: {model.n_arcs} of {len(arcs)} arcs, {rounds} rounds"
+        if whole_lp is not None and result.stage_values[: len(stages)] == whole_lp[: len(stages)]:
+            if result.proven == len(stages):  # every stage meets the whole LP's bound
+                return model, attrs.evolve(result, engine=f"{result.engine} ({note})")
         if result.proven < len(stages) or past():
             break
         check, out = priced(result.stage_values)
         if check.certified and not check.wanted.size:
-            note = f"priced: {model.n_arcs} of {len(arcs)} arcs, {rounds} rounds"
             return model, attrs.evolve(result, engine=f"{result.engine} ({note})")
         keep[out[check.wanted]] = True
-    # Out of time before pricing certified the plan: only the Lagrangian bound holds for all arcs.
+        whole_lp = None
+    # Out of time before pricing certified the plan. A stage is proven for all arcs when the
+    # restricted optimum meets the whole LP's bound there (and so did every stage before);
+    # the first one that does not is bounded by that LP bound, else by the Lagrangian one.
+    proven, bound = 0, max(0, first_bound or 0)
+    if whole_lp is not None:
+        while proven < min(result.proven, len(whole_lp)) and result.stage_values[proven] == whole_lp[proven]:
+            proven += 1
+        if proven < len(whole_lp):
+            bound = whole_lp[proven]
     return model, attrs.evolve(
         result,
-        proven=0,
-        stage_values=result.stage_values[:1],
-        bound=max(0, first_bound or 0),
-        engine=f"{result.engine} (priced: {model.n_arcs} of {len(arcs)} arcs, not certified)",
+        proven=proven,
+        stage_values=result.stage_values[: proven + 1],
+        bound=bound,
+        engine=f"{result.engine} ({note}, not certified)",
     )
 
 
