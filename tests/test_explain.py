@@ -9,7 +9,7 @@ import pytest
 
 import placering
 from placering import Scenario
-from placering.explain import explain_child
+from placering.explain import explain_child, explain_plan
 
 HVB_FAR = {"id": "V", "kind": "hvb", "municipality": "C", "capacity": 1}
 
@@ -150,3 +150,38 @@ def test_explanation_never_claims_a_home_lies_within_a_limit_it_exceeds(make_sce
         for limit, names in _claims_within(explanation.text):
             for home_id in names:
                 assert scenario.km_between(child, scenario.home(home_id)) <= limit, explanation.text
+
+
+def test_full_homes_name_their_first_occupants_in_sorted_order(make_scenario: Callable[..., Scenario]) -> None:
+    """When every suitable home is full, the explanation names the first six occupants by sorted id and counts the rest."""
+    scenario = make_scenario(
+        homes=[
+            {"id": "M", "kind": "municipal", "municipality": "A", "capacity": 6},
+            {"id": "N", "kind": "municipal", "municipality": "B", "capacity": 5},
+            HVB_FAR | {"min_age": 12},
+        ],
+        children=[{"id": f"C{i}", "municipality": "A", "age": 5} for i in range(1, 12)]
+        + [{"id": "K", "municipality": "A", "age": 15}],
+    )
+    home_of = {f"C{i}": "M" if i % 2 else "N" for i in range(1, 12)} | {"K": "V"}
+    explanation = explain_child(scenario, home_of, scenario.child("K"))
+    assert "full" == explanation.rule
+    assert explanation.text == (
+        "all 2 suitable kin, municipal or consultant homes within 90 km of Alby (M and N) are full, "
+        "taken by C1, C10, C11, C2, C3, C4 and 5 more"
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_explaining_a_whole_plan_says_what_explaining_each_child_alone_says(seed: int) -> None:
+    """explain_plan shares its work between children; each explanation equals that of the child explained on its own."""
+    scenario = placering.generate(children=60, seed=seed)
+    solved = placering.solve(scenario, seed=0, workers=1, explain=False)
+    # Only the kept children placed: every other child is unplaced with cheaper homes free.
+    kept = {c.id: c.current_home for c in scenario.children if scenario.is_kept(c) and c.current_home is not None}
+    for plan in (solved, placering.Plan.from_home_of(scenario, kept, status="feasible")):
+        explained = explain_plan(scenario, plan)
+        home_of = plan.home_of()
+        assert {} != explained.explanations
+        for child_id, explanation in explained.explanations.items():
+            assert explanation == explain_child(scenario, home_of, scenario.child(child_id))

@@ -6,21 +6,30 @@ care level, age. The first rule that leaves none is the explanation ("no kin or 
 within 90 km of Mora covers needs {substance}"). When suitable cheaper homes remain, we say
 who occupies them, that a sibling group found no room together, or which objective term a
 move there would worsen.
+
+A national plan explains some 10 000 children against some 19 000 homes, so nothing here
+looks at every home in Python per child: the homes become numpy arrays once per plan, each
+rule a boolean mask over the candidates, and the narrowing is cached by the child attributes
+it depends on (most children share their municipality, needs, care level and age band with
+many others). The totals of a plan with a sibling group moved are the plan's totals plus the
+change the move makes, not a recount of the whole plan.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import attrs
+import numpy as np
 
 from placering._fields import format_tags
 from placering.children import Child
-from placering.eligibility import distance_limit, exclusion
-from placering.homes import Home
+from placering.eligibility import distance_limit
 from placering.policy import KINDS
-from placering.result import Explanation, Plan, Unplacement, totals_of
+from placering.region import decimal_scale
+from placering.result import Explanation, Plan, Unplacement
 from placering.scenario import Scenario
 
 __all__ = ["explain_child", "explain_plan"]
@@ -36,6 +45,16 @@ _MAX_NAMES = 6
 
 _KIND_WORD = {"kin": "kin", "municipal": "municipal", "consultant": "consultant", "hvb": "HVB"}
 
+#: The rules that narrow the candidates, in the order they are applied.
+_RULES = ("pooling", "distance", "needs", "care_level", "age")
+
+#: Each kind's code in the home arrays: its place on the ladder.
+_CODE = {k: i for i, k in enumerate(KINDS)}
+
+#: Integer sums below this convert to float64 exactly, so numpy's ``units / scale`` is the
+#: same float as Python's; beyond it the objective comparison runs in Python integers.
+_EXACT = 1 << 53
+
 
 def _kinds_phrase(kinds: Sequence[str]) -> str:
     """``kin or municipal``; every kind at once reads as plain ``home``."""
@@ -46,37 +65,219 @@ def _kinds_phrase(kinds: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _names(ids: Sequence[str]) -> str:
-    shown = list(ids[:_MAX_NAMES])
-    more = len(ids) - len(shown)
+def _names_of(shown: Sequence[str], total: int) -> str:
+    """:func:`_names` of a list of ``total`` ids of which ``shown`` holds (at least) the first six."""
+    shown = list(shown[:_MAX_NAMES])
+    more = total - len(shown)
     if more:
         return ", ".join(shown) + f" and {more} more"
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-@attrs.frozen
+def _names(ids: Sequence[str]) -> str:
+    return _names_of(ids, len(ids))
+
+
+@attrs.frozen(kw_only=True)
+class _Totals:
+    """The totals of a plan in exact integers: counts, and costs and km in scaled units."""
+
+    unplaced: int
+    hvb: int
+    consultant: int
+    split_siblings: int
+    cost_units: int
+    km_units: int
+
+
+@attrs.frozen(kw_only=True)
 class _Context:
+    """One plan and the scenario's homes as arrays, built once per :func:`explain_plan`.
+
+    Home arrays are indexed like ``scenario.homes``; municipality indices follow
+    ``region.codes``. The caches at the end fill as children are explained.
+    """
+
     scenario: Scenario
     home_of: dict[str, str]
-    occupants: dict[str, list[str]]
+    # Homes.
+    home_ids: list[str]
+    kind: np.ndarray  # _CODE of the kind
+    at: np.ndarray  # municipality index
+    owner: np.ndarray  # owner's municipality index
+    care: np.ndarray  # max care level
+    low: np.ndarray  # min age
+    high: np.ndarray  # max age
+    of_kind: dict[str, np.ndarray]  # the homes of each kind, ascending
+    kin_of: dict[str, np.ndarray]  # child id -> the kin homes reserved for it, ascending
+    cost_units: list[int]  # round(cost_of(home) * cost_scale), exact
+    cost_scale: int
+    # Municipalities.
+    place: dict[str, int]
+    km: np.ndarray  # km between municipalities, the very floats region.km gives
+    # The plan.
+    where: dict[str, int]  # child id -> home index, for every entry of home_of
+    free: np.ndarray  # capacity less the entries of home_of in the home
+    ranked: list[str]  # the ids of home_of, sorted
+    home_by_rank: np.ndarray  # the home index of ranked[i]
+    groups: dict[str, tuple[Child, ...]]
+    totals: _Totals
+    #: Whether every integer total and change fits float64 exactly (see :data:`_EXACT`).
+    exact: bool
+    km_units: np.ndarray | None  # km between municipalities in region units, when exact
+    cost_array: np.ndarray | None  # cost_units as an array, when exact
+    # Caches.
+    tag_masks: dict[str, np.ndarray] = attrs.field(factory=dict)
+    need_masks: dict[frozenset[str], np.ndarray] = attrs.field(factory=dict)
+    kind_sets: dict[tuple[str, ...], np.ndarray] = attrs.field(factory=dict)
+    wheres: dict[tuple[Any, ...], _Where] = attrs.field(factory=dict)
+    fits: dict[tuple[Any, ...], _Fit] = attrs.field(factory=dict)
+    narrowed: dict[tuple[Any, ...], tuple[Any, ...]] = attrs.field(factory=dict)
+    taken: dict[tuple[Any, ...], tuple[int, list[str]]] = attrs.field(factory=dict)
+    movers: dict[str, tuple[Child, ...]] = attrs.field(factory=dict)
+
+    def needs_met(self, needs: frozenset[str]) -> np.ndarray:
+        """Over all homes: whether the home's competences cover ``needs``."""
+        mask = self.need_masks.get(needs)
+        if mask is None:
+            mask = np.ones(len(self.home_ids), dtype=bool)
+            for tag in needs:
+                has = self.tag_masks.get(tag)
+                if has is None:
+                    has = np.fromiter((tag in h.competences for h in self.scenario.homes), dtype=bool)
+                    self.tag_masks[tag] = has
+                mask &= has
+            self.need_masks[needs] = mask
+        return mask
+
+    def of_kinds(self, kinds: tuple[str, ...]) -> np.ndarray:
+        """The homes of ``kinds`` other than kin (those are reserved per child), ascending."""
+        found = self.kind_sets.get(kinds)
+        if found is None:
+            found = np.sort(np.concatenate([self.of_kind[k] for k in kinds if k != "kin"] + [_NONE]))
+            self.kind_sets[kinds] = found
+        return found
+
+    def moving(self, child: Child) -> tuple[Child, ...]:
+        """The children that move with ``child``: its group's children not kept, under ``together``."""
+        group = child.sibling_group
+        if group is None or self.scenario.policy.siblings != "together":
+            return (child,)
+        found = self.movers.get(group)
+        if found is None:
+            found = tuple(c for c in self.groups[group] if not self.scenario.is_kept(c))
+            self.movers[group] = found
+        return found
 
 
-def _distance_phrase(scenario: Scenario, child: Child, candidates: Sequence[Home]) -> str | None:
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
+    homes = scenario.homes
+    region = scenario.region
+    codes = region.codes
+    place = {code: i for i, code in enumerate(codes)}
+    home_index = {h.id: j for j, h in enumerate(homes)}
+    kind = np.array([_CODE[h.kind] for h in homes], dtype=np.int64)
+    kin_lists: dict[str, list[int]] = defaultdict(list)
+    for j, h in enumerate(homes):
+        for cid in h.reserved_for:
+            kin_lists[cid].append(j)
+    cost_scale = decimal_scale(scenario.cost_of(h) for h in homes)
+    cost_units = [round(scenario.cost_of(h) * cost_scale) for h in homes]
+    km_units = [[region.km_units(a, b) for b in codes] for a in codes]
+
+    home_of = dict(home_of)
+    where = {c: home_index[h] for c, h in home_of.items()}
+    ranked = sorted(where)
+    home_by_rank = np.array([where[c] for c in ranked], dtype=np.int64)
+    occupied = np.bincount(home_by_rank, minlength=len(homes)).astype(np.int64)
+    groups = scenario.sibling_groups
+    totals = _totals(scenario, where, groups, cost_units, kind)
+
+    # The largest sum an objective comparison forms: every child moved to the dearest, farthest home.
+    reach = len(scenario.children) + len(where) + 1
+    top_cost = max(cost_units, default=0)
+    top_km = max((u for row in km_units for u in row), default=0)
+    exact = reach * max(top_cost, top_km, 1) < _EXACT
+    return _Context(
+        scenario=scenario,
+        home_of=home_of,
+        home_ids=[h.id for h in homes],
+        kind=kind,
+        at=np.array([place[h.municipality] for h in homes], dtype=np.int64),
+        owner=np.array([place[h.owner] for h in homes], dtype=np.int64),
+        care=np.array([h.max_care_level for h in homes], dtype=np.int64),
+        low=np.array([h.min_age for h in homes], dtype=np.int64),
+        high=np.array([h.max_age for h in homes], dtype=np.int64),
+        of_kind={k: np.flatnonzero(kind == _CODE[k]) for k in KINDS},
+        kin_of={cid: np.array(js, dtype=np.int64) for cid, js in kin_lists.items()},
+        cost_units=cost_units,
+        cost_scale=cost_scale,
+        place=place,
+        km=np.array([[region.km(a, b) for b in codes] for a in codes], dtype=np.float64),
+        where=where,
+        free=np.array([h.capacity for h in homes], dtype=np.int64) - occupied,
+        ranked=ranked,
+        home_by_rank=home_by_rank,
+        groups=groups,
+        totals=totals,
+        exact=exact,
+        km_units=np.array(km_units, dtype=np.int64) if exact else None,
+        cost_array=np.array(cost_units, dtype=np.int64) if exact else None,
+    )
+
+
+def _totals(
+    scenario: Scenario,
+    where: dict[str, int],
+    groups: dict[str, tuple[Child, ...]],
+    cost_units: list[int],
+    kind: np.ndarray,
+) -> _Totals:
+    """:func:`placering.result.totals_of` in integer units, from which each term is the same float."""
+    region = scenario.region
+    homes = scenario.homes
+    counts = [0] * len(KINDS)
+    unplaced = km = cost = 0
+    for child in scenario.children:
+        j = where.get(child.id)
+        if j is None:
+            unplaced += 1
+            continue
+        counts[kind[j]] += 1
+        km += region.km_units(child.municipality, homes[j].municipality)
+        cost += cost_units[j]
+    split = 0
+    for members in groups.values():
+        split += max(0, len({where[c.id] for c in members if c.id in where}) - 1)
+    return _Totals(
+        unplaced=unplaced,
+        hvb=counts[_CODE["hvb"]],
+        consultant=counts[_CODE["consultant"]],
+        split_siblings=split,
+        cost_units=cost,
+        km_units=km,
+    )
+
+
+def _distance_phrase(
+    scenario: Scenario, child: Child, present: set[str], farthest: dict[str, float]
+) -> str | None:
     """How far the candidate homes may lie, stated so that it is true of every one of them.
 
     ``within 90 km of Mora`` when every kind has that limit, or the kinds without a limit have
     no candidate beyond it; otherwise the limit of each kind, e.g. ``within reach of Mora
-    (municipal 90 km, consultant 150 km, HVB any distance)``.
+    (municipal 90 km, consultant 150 km, HVB any distance)``. ``present`` are the kinds among
+    the candidates and ``farthest`` the km of the farthest candidate of each.
     """
-    kinds = {h.kind for h in candidates}
-    limits = {k: distance_limit(scenario, child, k) for k in kinds}
+    limits = {k: distance_limit(scenario, child, k) for k in present}
     finite = sorted({v for v in limits.values() if v is not None})
     place = scenario.region.name_of(child.municipality)
     if not finite:
         return None
-    if len(finite) == 1 and all(
-        scenario.km_between(child, h) <= finite[0] for h in candidates if limits[h.kind] is None
-    ):
+    if len(finite) == 1 and all(farthest[k] <= finite[0] for k in present if limits[k] is None):
         return f"within {finite[0]:g} km of {place}"
     parts = ", ".join(
         f"{_KIND_WORD[k]} {limits[k]:g} km" if limits[k] is not None else f"{_KIND_WORD[k]} any distance"
@@ -84,6 +285,171 @@ def _distance_phrase(scenario: Scenario, child: Child, candidates: Sequence[Home
         if k in limits
     )
     return f"within reach of {place} ({parts})"
+
+
+@attrs.frozen
+class _Where:
+    """The candidates of the kinds other than kin for a municipality and personal limit, and
+    the rules that depend on where the child comes from: pooling, then distance."""
+
+    candidates: np.ndarray
+    present: frozenset[str]  # the kinds among the candidates
+    farthest: dict[str, float]  # the km of the farthest candidate of each kind
+    pooled: bool  # whether any candidate passes pooling
+    reached: bool  # whether any passes pooling and distance
+    near: np.ndarray  # the candidates that pass both
+
+
+@attrs.frozen
+class _Fit:
+    """Of the candidates that pass pooling and distance: whether any also passes the needs,
+    then care level, then age, and those that pass all."""
+
+    needs: bool
+    care_level: bool
+    age: bool
+    suitable: np.ndarray
+
+
+def _placed_within(ctx: _Context, child: Child, homes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Over ``homes``: whether pooling lets ``child`` in, and whether the distance limit does.
+
+    The distance mask is the same whether or not the explanation states a distance step: without
+    a finite limit for any kind among the candidates, it keeps every one of them.
+    """
+    scenario = ctx.scenario
+    origin = ctx.place[child.municipality]
+    kind = ctx.kind[homes]
+    if scenario.policy.pooling == "isolated":
+        own = (kind != _CODE["municipal"]) | (ctx.owner[homes] == origin)
+    else:
+        own = np.ones(len(homes), dtype=bool)
+    km = ctx.km[origin, ctx.at[homes]]
+    within = np.ones(len(homes), dtype=bool)
+    for k in KINDS:
+        limit = distance_limit(scenario, child, k)
+        if limit is not None:
+            within &= ~((kind == _CODE[k]) & (km > limit))
+    return own, within
+
+
+def _fitting(ctx: _Context, child: Child, homes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Over ``homes``: whether they cover the child's needs, take its care level, take its age."""
+    return (
+        ctx.needs_met(child.needs)[homes],
+        child.care_level <= ctx.care[homes],
+        (ctx.low[homes] <= child.age) & (child.age <= ctx.high[homes]),
+    )
+
+
+def _where(ctx: _Context, child: Child, kinds: tuple[str, ...]) -> _Where:
+    candidates = ctx.of_kinds(kinds)
+    origin = ctx.place[child.municipality]
+    kind = ctx.kind[candidates]
+    km = ctx.km[origin, ctx.at[candidates]]
+    counts = np.bincount(kind, minlength=len(KINDS))
+    present = frozenset(KINDS[c] for c in np.flatnonzero(counts).tolist())
+    farthest = {k: float(km[kind == _CODE[k]].max()) for k in present}
+    own, within = _placed_within(ctx, child, candidates)
+    near = own & within
+    return _Where(candidates, present, farthest, bool(own.any()), bool(near.any()), candidates[near])
+
+
+def _fit(ctx: _Context, child: Child, near: np.ndarray) -> _Fit:
+    needs, care, age = _fitting(ctx, child, near)
+    needs_ok = needs
+    care_ok = needs_ok & care
+    age_ok = care_ok & age
+    return _Fit(bool(needs_ok.any()), bool(care_ok.any()), bool(age_ok.any()), near[age_ok])
+
+
+def _narrow(
+    ctx: _Context, child: Child, kinds: tuple[str, ...], noun: str
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The narrowing of the candidate homes, rule by rule, and a key that names its result.
+
+    ``("none",)``, ``("fail", rule, text)`` or ``("ok", suitable, phrase)``. The rules keep or
+    drop each home on its own, so the homes that survive a step are those of the kinds other
+    than kin that survive it, and the child's kin homes that do. The former depend only on a
+    few child attributes that many children share, and are cached by those.
+    """
+    kin = ctx.kin_of.get(child.id, _NONE) if "kin" in kinds else _NONE
+    where_key = (kinds, child.municipality, child.max_km)
+    fit_key = (where_key, child.needs, child.care_level, child.age)
+    key: tuple[Any, ...] = fit_key
+    if len(kin):
+        key = (fit_key, tuple(kin.tolist()))
+    else:
+        found = ctx.narrowed.get(key)
+        if found is not None:
+            return found, key
+    where = ctx.wheres.get(where_key)
+    if where is None:
+        where = _where(ctx, child, kinds)
+        ctx.wheres[where_key] = where
+    fit = ctx.fits.get(fit_key)
+    if fit is None:
+        fit = _fit(ctx, child, where.near)
+        ctx.fits[fit_key] = fit
+
+    scenario = ctx.scenario
+    present = set(where.present)
+    farthest = dict(where.farthest)
+    # Whether any home survives each rule and those before it, and the survivors of all: the
+    # candidates' and the kin homes'.
+    alive = dict(zip(_RULES, (where.pooled, where.reached, fit.needs, fit.care_level, fit.age), strict=True))
+    suitable = fit.suitable
+    if len(kin):
+        present.add("kin")
+        km = ctx.km[ctx.place[child.municipality], ctx.at[kin]]
+        farthest["kin"] = float(km.max())  # the other candidates hold no kin home
+        passed = np.ones(len(kin), dtype=bool)
+        for rule, keep in zip(_RULES, (*_placed_within(ctx, child, kin), *_fitting(ctx, child, kin)), strict=True):
+            passed = passed & keep
+            alive[rule] = alive[rule] or bool(passed.any())
+        extra = kin[passed]
+        suitable = np.insert(suitable, np.searchsorted(suitable, extra), extra)
+
+    if not where.present and not len(kin):
+        found: tuple[Any, ...] = ("none",)
+    else:
+        place = scenario.region.name_of(child.municipality)
+        steps: list[tuple[str, str, str | None]] = []
+        if scenario.policy.pooling == "isolated":
+            steps.append(
+                (
+                    "pooling",
+                    f"is open to children of {place}, as each municipality uses only its own homes",
+                    f"open to {place}",
+                )
+            )
+        distance = _distance_phrase(scenario, child, present, farthest)
+        if distance is not None:
+            steps.append(("distance", f"lies {distance}", distance))
+        if child.needs:
+            tags = format_tags(child.needs)
+            steps.append(("needs", f"covers needs {tags}", f"covering needs {tags}"))
+        steps.append(
+            (
+                "care_level",
+                f"takes care level {child.care_level}",
+                f"for care level {child.care_level}" if child.care_level > 1 else None,
+            )
+        )
+        steps.append(("age", f"takes a child aged {child.age}", None))
+        qualifiers: list[str] = []
+        for rule, failure, qualifier in steps:
+            if not alive[rule]:
+                found = ("fail", rule, f"{' '.join([f'no {noun}', *qualifiers])} {failure}")
+                break
+            if qualifier:
+                qualifiers.append(qualifier)
+        else:
+            plural = "s" if len(suitable) > 1 else ""
+            found = ("ok", suitable, " ".join([f"{noun}{plural}", *qualifiers]))
+    if not len(kin):
+        ctx.narrowed[key] = found
+    return found, key
 
 
 def explain_child(
@@ -100,125 +466,125 @@ def explain_child(
             text=f"{child.id} stays in its current {kind} home {home_id}, as the policy keeps current placements",
         )
     kinds = CHEAPER.get(kind, ())
-    candidates = [
-        h for h in scenario.homes if h.kind in kinds and (h.kind != "kin" or child.id in h.reserved_for)
-    ]
     what = _kinds_phrase(kinds)
     noun = f"{what} home" if what else "home"
-    if not candidates:
+    found, key = _narrow(ctx, child, kinds, noun)
+    if found[0] == "none":
         return Explanation(child=child.id, rule="none", text=f"there is no {noun} that could take {child.id}")
+    if found[0] == "fail":
+        return Explanation(child=child.id, rule=found[1], text=found[2])
+    return _suitable_but_taken(ctx, child, kind, found[1], found[2], key)
 
-    place = scenario.region.name_of(child.municipality)
-    qualifiers: list[str] = []
-    steps: list[tuple[str, Callable[[Home], bool], str, str | None]] = []
+
+def _allowed(ctx: _Context, child: Child, homes: np.ndarray) -> np.ndarray:
+    """Over ``homes``: whether rules 1-6 allow ``child`` there (:func:`exclusion` is ``None``)."""
+    scenario = ctx.scenario
+    kind = ctx.kind[homes]
+    ok = ctx.needs_met(child.needs)[homes]
+    ok &= (ctx.low[homes] <= child.age) & (child.age <= ctx.high[homes]) & (child.care_level <= ctx.care[homes])
+    ok &= (kind != _CODE["kin"]) | np.isin(homes, ctx.kin_of.get(child.id, _NONE))
+    origin = ctx.place[child.municipality]
+    km = ctx.km[origin, ctx.at[homes]]
+    for k in KINDS:
+        limit = distance_limit(scenario, child, k)
+        if limit is not None:
+            ok &= ~((kind == _CODE[k]) & (km > limit))
     if scenario.policy.pooling == "isolated":
-        steps.append(
-            (
-                "pooling",
-                lambda h: h.kind != "municipal" or h.owner == child.municipality,
-                f"is open to children of {place}, as each municipality uses only its own homes",
-                f"open to {place}",
-            )
-        )
-    distance = _distance_phrase(scenario, child, candidates)
-    if distance is not None:
-        steps.append(
-            (
-                "distance",
-                lambda h: (lim := distance_limit(scenario, child, h.kind)) is None
-                or scenario.km_between(child, h) <= lim,
-                f"lies {distance}",
-                distance,
-            )
-        )
-    if child.needs:
-        tags = format_tags(child.needs)
-        steps.append(("needs", lambda h: child.needs <= h.competences, f"covers needs {tags}", f"covering needs {tags}"))
-    steps.append(
-        (
-            "care_level",
-            lambda h: child.care_level <= h.max_care_level,
-            f"takes care level {child.care_level}",
-            f"for care level {child.care_level}" if child.care_level > 1 else None,
-        )
-    )
-    steps.append(("age", lambda h: h.min_age <= child.age <= h.max_age, f"takes a child aged {child.age}", None))
-    for rule, keep, failure, qualifier in steps:
-        survivors = [h for h in candidates if keep(h)]
-        if not survivors:
-            subject = " ".join([f"no {noun}", *qualifiers])
-            return Explanation(child=child.id, rule=rule, text=f"{subject} {failure}")
-        candidates = survivors
-        if qualifier:
-            qualifiers.append(qualifier)
-    plural = "s" if len(candidates) > 1 else ""
-    suitable_phrase = " ".join([f"{noun}{plural}", *qualifiers])
-    return _suitable_but_taken(ctx, child, kind, candidates, suitable_phrase)
+        ok &= (kind != _CODE["municipal"]) | (ctx.owner[homes] == origin)
+    return ok
+
+
+def _occupants(ctx: _Context, suitable: np.ndarray, first: int) -> tuple[int, list[str]]:
+    """How many children the plan puts in ``suitable``, and the ``first`` of their ids in sorted order."""
+    inside = np.zeros(len(ctx.home_ids), dtype=bool)
+    inside[suitable] = True
+    ranks = np.flatnonzero(inside[ctx.home_by_rank])
+    return len(ranks), [ctx.ranked[r] for r in ranks[:first].tolist()]
 
 
 def _suitable_but_taken(
-    ctx: _Context, child: Child, kind: str | None, suitable: list[Home], phrase: str
+    ctx: _Context, child: Child, kind: str | None, suitable: np.ndarray, phrase: str, key: tuple[Any, ...]
 ) -> Explanation:
     scenario = ctx.scenario
-    siblings: tuple[Child, ...] = (child,)
-    if child.sibling_group is not None and scenario.policy.siblings == "together":
-        siblings = tuple(c for c in scenario.sibling_groups[child.sibling_group] if not scenario.is_kept(c))
+    siblings = ctx.moving(child)
     moving = {c.id for c in siblings}
     size = len(siblings)
+    narrowed = True  # whether ``suitable`` is still the cached narrowing of ``key``
     if size > 1:
-        together = [h for h in suitable if all(exclusion(scenario, s, h) is None for s in siblings)]
-        if not together:
+        together = np.ones(len(suitable), dtype=bool)
+        for s in siblings:
+            if s is not child:  # the child's own rules made ``suitable``
+                together &= _allowed(ctx, s, suitable)
+        if not together.any():
             others = _names([s.id for s in siblings if s.id != child.id])
+            shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
             return Explanation(
                 child=child.id,
                 rule="siblings",
                 text=(
                     f"sibling group {child.sibling_group} stays together, and none of the {len(suitable)} "
-                    f"suitable {phrase} ({_names([h.id for h in suitable])}) also suits {others}"
+                    f"suitable {phrase} ({_names_of(shown, len(suitable))}) also suits {others}"
                 ),
             )
-        suitable = together
-    ids = [h.id for h in suitable]
+        if not together.all():
+            suitable = suitable[together]
+            narrowed = False
 
-    def free(h: Home) -> int:
-        return h.capacity - sum(1 for c in ctx.occupants[h.id] if c not in moving)
-
-    roomy = [h for h in suitable if free(h) >= size]
-    if not roomy:
-        taken = sorted({c for h in suitable for c in ctx.occupants[h.id] if c not in moving})
-        which = f"the suitable {phrase} ({_names(ids)})"
+    # The places each suitable home has free once the moving children have left it.
+    free = ctx.free[suitable]
+    leaving = 0
+    for s in siblings:
+        j = ctx.where.get(s.id)
+        if j is None:
+            continue
+        at = int(np.searchsorted(suitable, j))
+        if at < len(suitable) and suitable[at] == j:
+            free[at] += 1
+            leaving += 1
+    roomy = suitable[free >= size]
+    if not len(roomy):
+        # The occupants of the suitable homes, the moving children aside. The names shown are
+        # the first of them in sorted order, so the first ``_MAX_NAMES + size`` occupants hold
+        # them whichever moving children are among those. A lone child's suitable homes are
+        # those of every child with the same key, so their occupants are looked up once.
+        if narrowed and size <= 1:
+            found = ctx.taken.get(key)
+            if found is None:
+                found = _occupants(ctx, suitable, _MAX_NAMES + 1)
+                ctx.taken[key] = found
+        else:
+            found = _occupants(ctx, suitable, _MAX_NAMES + size)
+        count, names = found
+        count -= leaving
+        names = [c for c in names if c not in moving]
+        shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
+        which = f"the suitable {phrase} ({_names_of(shown, len(suitable))})"
         if len(suitable) > 1:
-            which = f"all {len(suitable)} suitable {phrase} ({_names(ids)})"
+            which = f"all {len(suitable)} suitable {phrase} ({_names_of(shown, len(suitable))})"
         if size > 1:
             text = f"{which} for sibling group {child.sibling_group} lack {size} free places together"
             rule = "siblings"
         else:
             text = f"{which} {'are' if len(suitable) > 1 else 'is'} full"
             rule = "full"
-        text += f", taken by {_names(taken)}" if taken else " (no places)"
+        text += f", taken by {_names_of(names, count)}" if count else " (no places)"
         return Explanation(child=child.id, rule=rule, text=text)
     # A suitable home has room: a move there would worsen a term the policy ranks higher.
     terms = scenario.policy.effective_objective()
-    before = totals_of(scenario, ctx.home_of).vector(terms)
-    for h in roomy:
-        moved = dict(ctx.home_of)
-        for s in siblings:
-            moved[s.id] = h.id
-        after = totals_of(scenario, moved).vector(terms)
-        for term, old, new in zip(terms, before, after, strict=True):
-            if new != old:
-                if new > old:
-                    where = "unplaced" if kind is None else f"in a {kind} home"
-                    return Explanation(
-                        child=child.id,
-                        rule="objective",
-                        text=(
-                            f"the suitable {h.kind} home {h.id} has room, but placing {child.id} there instead "
-                            f"of {where} would raise {term}, which the policy's objective ranks first"
-                        ),
-                    )
-                break
-    h = roomy[0]
+    worse = _first_worse(ctx, child, siblings, roomy, terms)
+    if worse is not None:
+        j, term = worse
+        h = scenario.homes[j]
+        where = "unplaced" if kind is None else f"in a {kind} home"
+        return Explanation(
+            child=child.id,
+            rule="objective",
+            text=(
+                f"the suitable {h.kind} home {h.id} has room, but placing {child.id} there instead "
+                f"of {where} would raise {term}, which the policy's objective ranks first"
+            ),
+        )
+    h = scenario.homes[int(roomy[0])]
     return Explanation(
         child=child.id,
         rule="tie",
@@ -229,13 +595,107 @@ def _suitable_but_taken(
     )
 
 
-def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
-    occupants: dict[str, list[str]] = defaultdict(list)
-    for c, h in home_of.items():
-        occupants[h].append(c)
-    for h in scenario.homes:
-        occupants.setdefault(h.id, [])
-    return _Context(scenario, dict(home_of), occupants)
+def _first_worse(
+    ctx: _Context, child: Child, siblings: tuple[Child, ...], roomy: np.ndarray, terms: tuple[str, ...]
+) -> tuple[int, str] | None:
+    """The first home of ``roomy`` (in scenario order) where moving ``siblings`` makes the first
+    objective term that changes larger, and that term; ``None`` when there is none.
+
+    The totals after a move are the plan's totals plus what changes: the moving children's own
+    terms and their sibling group's split. Each term compares as the float :class:`Totals`
+    holds, ``units / scale``, exactly as a recount of the whole plan would give it.
+    """
+    scenario = ctx.scenario
+    region = scenario.region
+    base = ctx.totals
+    size = len(siblings)
+    # What the moving children contribute where they are now.
+    unplaced = hvb = consultant = cost = km = 0
+    for s in siblings:
+        j = ctx.where.get(s.id)
+        if j is None:
+            unplaced += 1
+            continue
+        hvb += int(ctx.kind[j] == _CODE["hvb"])
+        consultant += int(ctx.kind[j] == _CODE["consultant"])
+        cost += ctx.cost_units[j]
+        km += region.km_units(s.municipality, scenario.homes[j].municipality)
+    # Only the child's group can split differently (the moving children are the child or its
+    # group): after a move to home j its homes are those of the members staying put, and j.
+    group = child.sibling_group
+    split = base.split_siblings
+    static: list[int] = []
+    if group is not None:
+        members = ctx.groups[group]
+        moving = {s.id for s in siblings}
+        split -= max(0, len({ctx.where[c.id] for c in members if c.id in ctx.where}) - 1)
+        static = sorted({ctx.where[c.id] for c in members if c.id not in moving and c.id in ctx.where})
+    olds = {
+        "unplaced": base.unplaced,
+        "hvb": base.hvb,
+        "consultant": base.consultant,
+        "split_siblings": base.split_siblings,
+        "cost": base.cost_units / ctx.cost_scale,
+        "km": base.km_units / region.km_scale,
+    }
+    if not ctx.exact or ctx.km_units is None or ctx.cost_array is None:
+        for j in roomy.tolist():
+            home = scenario.homes[j]
+            new = {
+                "unplaced": base.unplaced - unplaced,
+                "hvb": base.hvb - hvb + (size if home.kind == "hvb" else 0),
+                "consultant": base.consultant - consultant + (size if home.kind == "consultant" else 0),
+                "split_siblings": base.split_siblings,
+                "cost": (base.cost_units - cost + size * ctx.cost_units[j]) / ctx.cost_scale,
+                "km": (base.km_units - km + sum(region.km_units(s.municipality, home.municipality) for s in siblings))
+                / region.km_scale,
+            }
+            if group is not None:
+                new["split_siblings"] = split + max(0, len(static) + (1 if size and j not in static else 0) - 1)
+            for term in terms:
+                if new[term] != olds[term]:
+                    if new[term] > olds[term]:
+                        return j, term
+                    break
+        return None
+
+    kind = ctx.kind[roomy]
+    decided = np.zeros(len(roomy), dtype=bool)
+    worse = np.zeros(len(roomy), dtype=bool)
+    worse_term = np.full(len(roomy), -1, dtype=np.int64)
+    for t, term in enumerate(terms):
+        new: np.ndarray
+        if term == "unplaced":
+            new = np.asarray(base.unplaced - unplaced)  # the same wherever the children go
+        elif term == "hvb":
+            new = base.hvb - hvb + size * (kind == _CODE["hvb"]).astype(np.int64)
+        elif term == "consultant":
+            new = base.consultant - consultant + size * (kind == _CODE["consultant"]).astype(np.int64)
+        elif term == "split_siblings":
+            if group is None:
+                new = np.asarray(base.split_siblings)
+            else:
+                homes = len(static) + (size > 0) * (~np.isin(roomy, static)).astype(np.int64)
+                new = split + np.maximum(0, homes - 1)
+        elif term == "cost":
+            new = (base.cost_units - cost + size * ctx.cost_array[roomy]) / ctx.cost_scale
+        else:  # km
+            units = np.full(len(roomy), base.km_units - km, dtype=np.int64)
+            for s in siblings:
+                units += ctx.km_units[ctx.place[s.municipality], ctx.at[roomy]]
+            new = units / region.km_scale
+        old = olds[term]
+        differs = ~decided & (new != old)
+        worse |= differs & (new > old)
+        worse_term[differs] = t
+        decided |= differs
+        if decided.all():  # usually after the first term: leaving the unplaced or HVB homes
+            break
+    hits = np.flatnonzero(worse)
+    if not len(hits):
+        return None
+    first = int(hits[0])
+    return int(roomy[first]), terms[int(worse_term[first])]
 
 
 def explain_plan(scenario: Scenario, plan: Plan) -> Plan:
