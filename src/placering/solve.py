@@ -483,9 +483,8 @@ def _by_columns(
         model = build_matching(scenario, arcs=arcs, keep=keep)
         result = _minimise(model, stages, params, deadline)
         note = f"priced: {model.n_arcs} of {len(arcs)} arcs, {rounds} rounds"
-        if whole_lp is not None and result.stage_values[: len(stages)] == whole_lp[: len(stages)]:
-            if result.proven == len(stages):  # every stage meets the whole LP's bound
-                return model, attrs.evolve(result, engine=f"{result.engine} ({note})")
+        if whole_lp is not None and result.proven == len(stages) and result.stage_values == whole_lp:
+            return model, attrs.evolve(result, engine=f"{result.engine} ({note})")  # at the whole LP's bound
         if result.proven < len(stages) or past():
             break
         check, out = priced(result.stage_values)
