@@ -29,7 +29,7 @@ from placering.children import Child
 from placering.eligibility import distance_limit
 from placering.policy import KINDS
 from placering.region import decimal_scale
-from placering.result import Explanation, Plan, Unplacement
+from placering.result import Explanation, Plan, TotalUnits, Unplacement, total_units
 from placering.scenario import Scenario
 
 __all__ = ["explain_child", "explain_plan"]
@@ -79,18 +79,6 @@ def _names(ids: Sequence[str]) -> str:
 
 
 @attrs.frozen(kw_only=True)
-class _Totals:
-    """The totals of a plan in exact integers: counts, and costs and km in scaled units."""
-
-    unplaced: int
-    hvb: int
-    consultant: int
-    split_siblings: int
-    cost_units: int
-    km_units: int
-
-
-@attrs.frozen(kw_only=True)
 class _Context:
     """One plan and the scenario's homes as arrays, built once per :func:`explain_plan`.
 
@@ -121,7 +109,7 @@ class _Context:
     ranked: list[str]  # the ids of home_of, sorted
     home_by_rank: np.ndarray  # the home index of ranked[i]
     groups: dict[str, tuple[Child, ...]]
-    totals: _Totals
+    totals: TotalUnits
     #: Whether every integer total and change fits float64 exactly (see :data:`_EXACT`).
     exact: bool
     km_units: np.ndarray | None  # km between municipalities in region units, when exact
@@ -194,7 +182,7 @@ def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
     home_by_rank = np.array([where[c] for c in ranked], dtype=np.int64)
     occupied = np.bincount(home_by_rank, minlength=len(homes)).astype(np.int64)
     groups = scenario.sibling_groups
-    totals = _totals(scenario, where, groups, cost_units, kind)
+    totals = total_units(scenario, home_of)
 
     # The largest sum an objective comparison forms: every child moved to the dearest, farthest home.
     reach = len(scenario.children) + len(where) + 1
@@ -226,39 +214,6 @@ def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
         exact=exact,
         km_units=np.array(km_units, dtype=np.int64) if exact else None,
         cost_array=np.array(cost_units, dtype=np.int64) if exact else None,
-    )
-
-
-def _totals(
-    scenario: Scenario,
-    where: dict[str, int],
-    groups: dict[str, tuple[Child, ...]],
-    cost_units: list[int],
-    kind: np.ndarray,
-) -> _Totals:
-    """:func:`placering.result.totals_of` in integer units, from which each term is the same float."""
-    region = scenario.region
-    homes = scenario.homes
-    counts = [0] * len(KINDS)
-    unplaced = km = cost = 0
-    for child in scenario.children:
-        j = where.get(child.id)
-        if j is None:
-            unplaced += 1
-            continue
-        counts[kind[j]] += 1
-        km += region.km_units(child.municipality, homes[j].municipality)
-        cost += cost_units[j]
-    split = 0
-    for members in groups.values():
-        split += max(0, len({where[c.id] for c in members if c.id in where}) - 1)
-    return _Totals(
-        unplaced=unplaced,
-        hvb=counts[_CODE["hvb"]],
-        consultant=counts[_CODE["consultant"]],
-        split_siblings=split,
-        cost_units=cost,
-        km_units=km,
     )
 
 

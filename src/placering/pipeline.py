@@ -1087,9 +1087,8 @@ def price(
         cost = outside.cost(k, idx)
         units, homes = outside.unit[idx], outside.home[idx]
         reduced = (cost + rc.unit_pi[units] - rc.home_pi[homes]) * sizes[units]
-        if k == 0:
-            everything = cost if len(idx) == len(alive) else outside.cost(0, np.arange(len(alive)))
-            first_bound = _first_bound(state, stage, rc, outside, everything)
+        if k == 0:  # every outside arc is still alive
+            first_bound = _first_bound(state, stage, rc, outside, cost)
         lower.append(stage.lower)
         gap = 0 if optimum is None else optimum[k] - stage.lower
         if gap < 0:

@@ -19,8 +19,10 @@ __all__ = [
     "MunicipalityBreakdown",
     "Plan",
     "SolverStats",
+    "TotalUnits",
     "Totals",
     "Unplacement",
+    "total_units",
     "totals_of",
 ]
 
@@ -108,11 +110,21 @@ class Totals:
         }
 
 
-def totals_of(scenario: Scenario, home_of: Mapping[str, str]) -> Totals:
-    """Totals of the plan that puts each child ``c`` in ``home_of[c]`` (absent: unplaced).
+@attrs.frozen(kw_only=True)
+class TotalUnits:
+    """A plan's totals in exact integers: counts, and costs and km in their scaled units."""
 
-    Sums run over integer-scaled km and costs, so equal plans give bit-identical totals.
-    """
+    unplaced: int
+    hvb: int
+    consultant: int
+    split_siblings: int
+    cost_units: int
+    km_units: int
+    cost_scale: int
+
+
+def total_units(scenario: Scenario, home_of: Mapping[str, str]) -> TotalUnits:
+    """:func:`totals_of` before costs and km are divided by their scales."""
     region = scenario.region
     cost_scale = decimal_scale(scenario.cost_of(h) for h in scenario.homes)
     kinds: Counter[str] = Counter()
@@ -130,13 +142,30 @@ def totals_of(scenario: Scenario, home_of: Mapping[str, str]) -> Totals:
     for members in scenario.sibling_groups.values():
         homes = {home_of[c.id] for c in members if c.id in home_of}
         split += max(0, len(homes) - 1)
-    return Totals(
+    return TotalUnits(
         unplaced=unplaced,
         hvb=kinds["hvb"],
         consultant=kinds["consultant"],
         split_siblings=split,
-        cost_per_day=cost_units / cost_scale,
-        km=km_units / region.km_scale,
+        cost_units=cost_units,
+        km_units=km_units,
+        cost_scale=cost_scale,
+    )
+
+
+def totals_of(scenario: Scenario, home_of: Mapping[str, str]) -> Totals:
+    """Totals of the plan that puts each child ``c`` in ``home_of[c]`` (absent: unplaced).
+
+    Sums run over integer-scaled km and costs, so equal plans give bit-identical totals.
+    """
+    units = total_units(scenario, home_of)
+    return Totals(
+        unplaced=units.unplaced,
+        hvb=units.hvb,
+        consultant=units.consultant,
+        split_siblings=units.split_siblings,
+        cost_per_day=units.cost_units / units.cost_scale,
+        km=units.km_units / scenario.region.km_scale,
     )
 
 
