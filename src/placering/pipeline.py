@@ -47,6 +47,9 @@ STRATEGIES = ("flow", "cp-sat")
 
 #: Flow solves the branch and bound may spend on one stage before CP-SAT takes over.
 BRANCH_BUDGET = 2000
+#: The same for one part of the matching when CP-SAT can take over there: a part the flows'
+#: branch and bound has not closed in this many flows is quicker for CP-SAT (county-xl).
+PART_BRANCH_BUDGET = 300
 
 #: Flow solves the greedy first incumbent of the branch and bound may spend.
 GREEDY_BUDGET = 200
@@ -588,7 +591,8 @@ def _by_part(
     *,
     dive: bool,
     deadline: float | None,
-) -> tuple[list[int], list[tuple[int, int]]] | None:
+    exact: Callable[[_State, list[int]], list[int] | None] | None = None,
+) -> tuple[list[int], list[tuple[int, int]], bool] | None:
     """Make the split sibling groups whole one independent part of the matching at a time.
 
     Units that can never compete for a home, not even through others, form independent parts,
@@ -597,8 +601,11 @@ def _by_part(
     it (they share no home with the part, so they add the same constant everywhere), so its
     flows are small: first a dive on the flow's optimal face; if that fails, the branch and
     bound over this stage and all later ones (``coeffs``), whose result is final and returned
-    as ``(unit, var)`` pairs to hold. Returns the stage's plan (arc and unplaced values) and
-    those pairs, or ``None`` when the whole matching is one part or a search gives up.
+    as ``(unit, var)`` pairs to hold. If that runs out of budget, ``exact`` (CP-SAT on a model
+    where every unit outside such parts is fixed, given the branch and bound's best plans as a
+    hint) settles this stage alone in them. Returns the stage's plan (arc and unplaced values),
+    those pairs, and whether ``exact`` was used (then the plan may lie above the flow's bound),
+    or ``None`` when the whole matching is one part or a search gives up.
     """
     parts: list[set[int]] = []
     covered: set[int] = set()
@@ -618,6 +625,8 @@ def _by_part(
     ]
     base = list(stage.base)
     held: list[tuple[int, int]] = []
+    hard: list[set[int]] = []  # parts whose branch and bound ran out of budget
+    guesses: list[tuple[set[int], Sequence[int]]] = []
     for part in parts:
         sub = _copy(state)
         for u, var in whole:
@@ -638,18 +647,53 @@ def _by_part(
             if coeffs is None:
                 return None
             found, _, done = _lex_branch_and_bound(
-                sub, coeffs, arcs_of, into, budget=BRANCH_BUDGET, deadline=deadline, focus=part
+                sub, coeffs, arcs_of, into, budget=PART_BRANCH_BUDGET if exact else BRANCH_BUDGET,
+                deadline=deadline, focus=part,
             )
+            if not done and exact is not None:
+                hard.append(part)
+                if found is not None:
+                    guesses.append((part, found))
+                continue
             if not done or found is None:
                 return None
-        for u in part:
-            var = next(v for v in (*arcs_of[u], n_arcs + u) if found[v])
-            for v in (*arcs_of[u], n_arcs + u):
-                base[v] = 0
-            base[var] = 1
-            if final:
-                held.append((u, var))
-    return base, held
+        _settle(base, part, found, arcs_of, n_arcs, held if final else None)
+    if hard:
+        # The flows' bound is too weak in these parts: CP-SAT on a model of them alone, with
+        # every other unit fixed where the searches above put it, is far quicker than on the
+        # whole matching. Other parts must be whole here, or the model could be infeasible.
+        assert exact is not None
+        fixed = _copy(state)
+        open_units = set().union(*hard)
+        for u in stage.free_units.tolist():
+            if u not in open_units:
+                _hold(fixed, u, next(v for v in (*arcs_of[u], n_arcs + u) if base[v]), arcs_of, record=True)
+        hint = list(base)
+        for part, guess in guesses:  # the branch and bound's best plans, as a hint
+            _settle(hint, part, guess, arcs_of, n_arcs, None)
+        found = exact(fixed, hint)
+        if found is None:
+            return None
+        _settle(base, open_units, found, arcs_of, n_arcs, None)
+    return base, held, bool(hard)
+
+
+def _settle(
+    base: list[int],
+    units: set[int],
+    found: Sequence[int],
+    arcs_of: Sequence[Sequence[int]],
+    n_arcs: int,
+    held: list[tuple[int, int]] | None,
+) -> None:
+    """Copy the units' places from ``found`` into ``base``; ``held`` also collects them as final."""
+    for u in units:
+        var = next(v for v in (*arcs_of[u], n_arcs + u) if found[v])
+        for v in (*arcs_of[u], n_arcs + u):
+            base[v] = 0
+        base[var] = 1
+        if held is not None:
+            held.append((u, var))
 
 
 class _OutOfBudget(Exception):
@@ -889,16 +933,28 @@ def lexicographic_minimum(
                 # on the optimal face, else a branch and bound), or failing that all at once.
                 later_flowable = all(v < n_base for later in stages[k:] for v in later.vars)
                 coeffs = [_per_flow(later, n_arcs, arc_unit, unit_size) for later in stages[k:]] if later_flowable else None
-                parted = _by_part(state, stage, coeff, coeffs, arcs_of, into, dive=dive, deadline=deadline)
+                def exact(fixed: _State, hint: list[int], term: LinearTerm = term) -> list[int] | None:
+                    result = fixed.model(into).minimise(
+                        term, hint=_complete(program, n_base, hint), time_limit=left(),
+                        seed=seed, workers=workers, log=log, cpsat=cpsat,
+                    )
+                    return list(result.values[:n_base]) if result.proven and result.values is not None else None
+
+                parted = _by_part(
+                    state, stage, coeff, coeffs, arcs_of, into, dive=dive, deadline=deadline, exact=exact
+                )
                 if parted is not None:
-                    base, held = parted
+                    base, held, gapped = parted
                     for u, var in held:
                         _hold(state, u, var, arcs_of, record=True)
                     # The rest's flow gives the duals for the next stages; it may pick another
-                    # optimal vertex, but its value must be the plan's.
+                    # optimal vertex, but its value must be the plan's, or below it where CP-SAT
+                    # closed an integrality gap in a part.
                     settled = _flow_stage(state, coeff, arcs_of) if held else stage
                     values = _complete(program, n_base, base)
-                    if settled is None or settled.lower != term.evaluate(values):
+                    if settled is None or not (
+                        settled.lower == term.evaluate(values) or (gapped and settled.lower < term.evaluate(values))
+                    ):
                         raise SolverError("The parts' optima do not add up to the flow of the rest.")
                     stage, lower, method = settled, settled.lower, "flow by part"
                 else:
