@@ -13,7 +13,8 @@ exact solve (shared/performance.md). Per stage:
    bound is the vector of LP optima, each stage's flow taken on the optimal face of the ones
    before, so no aggregate stage constraint is ever needed.
 4. Only when that search exceeds its budget does CP-SAT take the stage, on the model narrowed
-   so far, hinted with the best plan known, and told the flow bound.
+   so far, hinted with the best plan known, and told the flow bound. Where the matching falls
+   into independent parts, CP-SAT takes only the parts left open, with every other unit fixed.
 
 Between stages, node potentials of the optimal flow give every arc's reduced cost ``rc``.
 With the stage optimum ``z`` and ``gap = z - bound``: an arc with ``rc * size > gap`` is used
