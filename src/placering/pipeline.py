@@ -37,7 +37,13 @@ from collections.abc import Callable, Mapping, Sequence
 import attrs
 import numpy as np
 
-from placering._cpsat import FlowResult, StageModel, min_cost_flow, ortools_version
+from placering._cpsat import (
+    FlowResult,
+    StageModel,
+    StageResult,
+    min_cost_flow,
+    ortools_version,
+)
 from placering.exceptions import SolverError
 from placering.program import BinaryProgram, LexResult, LinearTerm
 
@@ -648,7 +654,7 @@ def _by_part(
             if coeffs is None:
                 return None
             found, _, done = _lex_branch_and_bound(
-                sub, coeffs, arcs_of, into, budget=PART_BRANCH_BUDGET if exact else BRANCH_BUDGET,
+                sub, coeffs, arcs_of, into, budget=BRANCH_BUDGET if exact is None else PART_BRANCH_BUDGET,
                 deadline=deadline, focus=part,
             )
             if not done and exact is not None:
@@ -912,6 +918,11 @@ def lexicographic_minimum(
     def left() -> float | None:
         return None if deadline is None else deadline - time.perf_counter()
 
+    def by_cpsat(on: _State, term: LinearTerm, hint: list[int] | None) -> StageResult:
+        return on.model(into).minimise(
+            term, hint=hint, time_limit=left(), seed=seed, workers=workers, log=log, cpsat=cpsat
+        )
+
     for k, term in enumerate(stages):
         if (remaining := left()) is not None and remaining <= 0:
             bound = 0
@@ -935,10 +946,7 @@ def lexicographic_minimum(
                 later_flowable = all(v < n_base for later in stages[k:] for v in later.vars)
                 coeffs = [_per_flow(later, n_arcs, arc_unit, unit_size) for later in stages[k:]] if later_flowable else None
                 def exact(fixed: _State, hint: list[int], term: LinearTerm = term) -> list[int] | None:
-                    result = fixed.model(into).minimise(
-                        term, hint=_complete(program, n_base, hint), time_limit=left(),
-                        seed=seed, workers=workers, log=log, cpsat=cpsat,
-                    )
+                    result = by_cpsat(fixed, term, _complete(program, n_base, hint))
                     return list(result.values[:n_base]) if result.proven and result.values is not None else None
 
                 parted = _by_part(
@@ -953,9 +961,8 @@ def lexicographic_minimum(
                     # closed an integrality gap in a part.
                     settled = _flow_stage(state, coeff, arcs_of) if held else stage
                     values = _complete(program, n_base, base)
-                    if settled is None or not (
-                        settled.lower == term.evaluate(values) or (gapped and settled.lower < term.evaluate(values))
-                    ):
+                    value = term.evaluate(values)
+                    if settled is None or settled.lower > value or (settled.lower < value and not gapped):
                         raise SolverError("The parts' optima do not add up to the flow of the rest.")
                     stage, lower, method = settled, settled.lower, "flow by part"
                 else:
@@ -982,9 +989,7 @@ def lexicographic_minimum(
                         # The flow bound holds for every plan; telling CP-SAT saves it proving it.
                         state.model(into).restrict(term, lower, 2**62)
         if values is None:
-            result = state.model(into).minimise(
-                term, hint=best, time_limit=left(), seed=seed, workers=workers, log=log, cpsat=cpsat
-            )
+            result = by_cpsat(state, term, best)
             method = "cp-sat"
             if result.values is not None:
                 values = list(result.values)
