@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -9,9 +10,11 @@ import numpy as np
 import pytest
 from brute import brute_force, same_vector
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from strategies import scenario_dicts
 
 import placering
+import placering.program
 from placering import pipeline
 from placering.solve import build_matching, stages_of
 
@@ -119,3 +122,74 @@ def test_pricing_certifies_when_no_outside_arc_can_do_better() -> None:
     found = _price_two_homes([3], [5])
     assert (True, []) == (found.certified, found.wanted.tolist())
     assert 0 == found.first_bound
+
+
+@st.composite
+def _assignments(draw: st.DrawFn) -> dict[str, Any]:
+    """A small whole-unit assignment with two stages, where some units are already held in
+    homes the others may also use."""
+    n_homes = draw(st.integers(1, 3))
+    n_units = draw(st.integers(1, 5))
+    sizes = [draw(st.integers(1, 3)) for _ in range(n_units)]
+    arcs = [(u, h) for u in range(n_units) for h in range(n_homes) if draw(st.booleans())]
+    return {
+        "sizes": sizes,
+        "capacity": [draw(st.integers(0, 4)) for _ in range(n_homes)],
+        "arcs": arcs,
+        "arc_costs": [[draw(st.integers(0, 9)) for _ in arcs] for _ in range(2)],
+        "unplaced_costs": [[draw(st.integers(0, 20)) for _ in sizes] for _ in range(2)],
+        "held": draw(st.sets(st.integers(0, len(arcs) - 1), max_size=2)) if arcs else set(),
+    }
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_assignments())
+def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any]) -> None:
+    """``_by_mip`` against enumeration: the units held beforehand take places in the part's
+    homes, and a first stage with an integrality gap must stay at its optimum in the second."""
+    sizes, arcs = data["sizes"], data["arcs"]
+    n_arcs, n_units = len(arcs), len(sizes)
+    arc_unit, arc_home = [u for u, _ in arcs], [h for _, h in arcs]
+    program = placering.program.BinaryProgram(n_vars=n_arcs + n_units, exactly_one=(), capacity=())
+    state, arcs_of, into = pipeline._initial_state(program, n_arcs, arc_unit, arc_home, sizes, data["capacity"])
+    load = [0] * len(data["capacity"])
+    held: dict[int, int] = {}
+    for a in sorted(data["held"]):
+        u, h = arcs[a]
+        if u not in held and load[h] + sizes[u] <= data["capacity"][h]:
+            held[u] = a
+            load[h] += sizes[u]
+            pipeline._hold(state, u, a, arcs_of)
+    part = set(range(n_units)) - set(held)
+    coeffs = [
+        pipeline._Costs(arc=np.array(data["arc_costs"][k], dtype=np.int64), unplaced=np.array(data["unplaced_costs"][k], dtype=np.int64))
+        for k in range(2)
+    ]
+
+    def vector(choice: dict[int, int]) -> tuple[int, ...]:
+        return tuple(
+            sum(sizes[u] * int(c.arc[v] if v < n_arcs else c.unplaced[u]) for u, v in choice.items()) for c in coeffs
+        )
+
+    best: tuple[int, ...] | None = None
+    units = sorted(part)
+    for picks in itertools.product(*[[*arcs_of[u], n_arcs + u] for u in units]):
+        used = list(load)
+        for u, v in zip(units, picks, strict=True):
+            if v < n_arcs:
+                used[arc_home[v]] += sizes[u]
+        if all(x <= cap for x, cap in zip(used, data["capacity"], strict=True)):
+            value = vector(dict(zip(units, picks, strict=True)))
+            best = value if best is None else min(best, value)
+    assert best is not None  # every unit may stay unplaced
+    found = pipeline._by_mip(state, coeffs, arcs_of, into, part, deadline=None, seed=0, log=False)
+    assert found is not None
+    choice = {u: next(v for v in (*arcs_of[u], n_arcs + u) if found[v]) for u in part}
+    assert all(sum(found[v] for v in (*arcs_of[u], n_arcs + u)) == 1 for u in part)
+    assert not any(found[v] for u in held for v in (*arcs_of[u], n_arcs + u))
+    used = list(load)
+    for u, v in choice.items():
+        if v < n_arcs:
+            used[arc_home[v]] += sizes[u]
+    assert all(x <= cap for x, cap in zip(used, data["capacity"], strict=True))
+    assert vector(choice) == best

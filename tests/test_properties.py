@@ -338,7 +338,8 @@ def separate_crowds(draw: st.DrawFn) -> dict[str, Any]:
         "whole branch and bound",
         "whole dive",
         "cp-sat fallback",
-        "cp-sat by part",
+        "mip by part",
+        "whole mip",
         "priced",
         "priced branch and bound",
     ],
@@ -347,9 +348,9 @@ def separate_crowds(draw: st.DrawFn) -> dict[str, Any]:
 @given(data=st.one_of(crowded_families(), separate_crowds(), scenario_dicts(siblings_only=True)))
 def test_each_solver_path_matches_brute_force(path: str, data: dict[str, Any]) -> None:
     """CP-SAT alone, the flow branch and bound (part by independent part, or over the whole
-    matching), the dive over the whole, and CP-SAT after an exhausted branch and bound (over
-    the whole, or in the parts it left open) each find the brute-force optimum when sibling
-    groups make the flow split them."""
+    matching), the dive over the whole, the MIP after an exhausted branch and bound (in the
+    parts it left open, or over the whole) and CP-SAT when that fails too each find the
+    brute-force optimum when sibling groups make the flow split them."""
     scenario = placering.scenario_from_dict(data)
     with pytest.MonkeyPatch.context() as mp:
         params = placering.SolveParams(seed=0, workers=1)
@@ -361,14 +362,15 @@ def test_each_solver_path_matches_brute_force(path: str, data: dict[str, Any]) -
         elif path == "whole dive":
             mp.setattr(placering.pipeline, "_by_part", lambda *args, **kwargs: None)
         else:
-            if path in ("whole branch and bound", "cp-sat fallback"):
+            if path in ("whole branch and bound", "cp-sat fallback", "whole mip"):
                 mp.setattr(placering.pipeline, "_by_part", lambda *args, **kwargs: None)
             mp.setattr(placering.pipeline, "_dive_exact", lambda *args, **kwargs: None)
-            if path == "cp-sat fallback":
+            if path in ("cp-sat fallback", "whole mip"):
                 mp.setattr(placering.pipeline, "BRANCH_BUDGET", 0)
-            if path == "cp-sat by part":
+            if path == "cp-sat fallback":
+                mp.setattr(placering.pipeline, "_by_mip", lambda *args, **kwargs: None)
+            if path == "mip by part":
                 mp.setattr(placering.pipeline, "PART_BRANCH_BUDGET", 0)
-                mp.setattr(placering.pipeline, "GREEDY_BUDGET", 0)
         plan = placering.solve(scenario, params)
     assert "optimal" == plan.status
     assert [] == placering.check_plan(scenario, plan)

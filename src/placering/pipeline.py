@@ -12,9 +12,11 @@ exact solve (shared/performance.md). Per stage:
    flows settles it and every later stage together (:func:`_lex_branch_and_bound`): a node's
    bound is the vector of LP optima, each stage's flow taken on the optimal face of the ones
    before, so no aggregate stage constraint is ever needed.
-4. Only when that search exceeds its budget does CP-SAT take the stage, on the model narrowed
-   so far, hinted with the best plan known, and told the flow bound. Where the matching falls
-   into independent parts, CP-SAT takes only the parts left open, with every other unit fixed.
+4. When that search exceeds its budget, or the matching (or an independent part of it) is too
+   large for it, a MIP solver with cutting planes (SCIP, bundled with OR-Tools) settles the
+   part stage by stage (:func:`_by_mip`), each stage narrowed by the reduced costs of the last.
+   Only when that is not proven in time does CP-SAT take the stage, on the model narrowed so
+   far, hinted with the best plan known, and told the flow bound.
 
 Between stages, node potentials of the optimal flow give every arc's reduced cost ``rc``.
 With the stage optimum ``z`` and ``gap = z - bound``: an arc with ``rc * size > gap`` is used
@@ -41,6 +43,7 @@ from placering._cpsat import (
     FlowResult,
     StageModel,
     StageResult,
+    assignment_minimum,
     min_cost_flow,
     ortools_version,
 )
@@ -54,9 +57,12 @@ STRATEGIES = ("flow", "cp-sat")
 
 #: Flow solves the branch and bound may spend on one stage before CP-SAT takes over.
 BRANCH_BUDGET = 2000
-#: The same for one part of the matching when CP-SAT can take over there: a part the flows'
-#: branch and bound has not closed in this many flows is quicker for CP-SAT (county-xl).
+#: The same for one part of the matching when a MIP can take over there: a part the flows'
+#: branch and bound has not closed in this many flows is quicker for the MIP (county-xl).
 PART_BRANCH_BUDGET = 300
+#: Parts with more units than this go straight from the dive to the MIP: each of their flows
+#: is slow, and a depth-first search over their many split groups rarely closes (national).
+MIP_FIRST = 1000
 
 #: Flow solves the greedy first incumbent of the branch and bound may spend.
 GREEDY_BUDGET = 200
@@ -598,8 +604,8 @@ def _by_part(
     *,
     dive: bool,
     deadline: float | None,
-    exact: Callable[[_State, list[int]], list[int] | None] | None = None,
-) -> tuple[list[int], list[tuple[int, int]], bool] | None:
+    mip: Callable[[_State, set[int], Sequence[int] | None], list[int] | None] | None = None,
+) -> tuple[list[int], list[tuple[int, int]]] | None:
     """Make the split sibling groups whole one independent part of the matching at a time.
 
     Units that can never compete for a home, not even through others, form independent parts,
@@ -607,12 +613,11 @@ def _by_part(
     split group is searched on its own, with every whole unit elsewhere held where the flow put
     it (they share no home with the part, so they add the same constant everywhere), so its
     flows are small: first a dive on the flow's optimal face; if that fails, the branch and
-    bound over this stage and all later ones (``coeffs``), whose result is final and returned
-    as ``(unit, var)`` pairs to hold. If that runs out of budget, ``exact`` (CP-SAT on a model
-    where every unit outside such parts is fixed, given the branch and bound's best plans as a
-    hint) settles this stage alone in them. Returns the stage's plan (arc and unplaced values),
-    those pairs, and whether ``exact`` was used (then the plan may lie above the flow's bound),
-    or ``None`` when the whole matching is one part or a search gives up.
+    bound over this stage and all later ones (``coeffs``), and if that runs out of budget (or
+    the part is too large for it), ``mip`` (:func:`_by_mip`), given the branch and bound's best
+    plan as a hint. Those two give the part's final places, returned as ``(unit, var)`` pairs
+    to hold. Returns the stage's plan (arc and unplaced values) and those pairs, or ``None``
+    when the whole matching is one part or a search gives up.
     """
     parts: list[set[int]] = []
     covered: set[int] = set()
@@ -632,8 +637,6 @@ def _by_part(
     ]
     base = list(stage.base)
     held: list[tuple[int, int]] = []
-    hard: list[set[int]] = []  # parts whose branch and bound ran out of budget
-    guesses: list[tuple[set[int], Sequence[int]]] = []
     for part in parts:
         sub = _copy(state)
         for u, var in whole:
@@ -653,36 +656,18 @@ def _by_part(
         if found is None:
             if coeffs is None:
                 return None
-            found, _, done = _lex_branch_and_bound(
-                sub, coeffs, arcs_of, into, budget=BRANCH_BUDGET if exact is None else PART_BRANCH_BUDGET,
-                deadline=deadline, focus=part,
-            )
-            if not done and exact is not None:
-                hard.append(part)
-                if found is not None:
-                    guesses.append((part, found))
-                continue
-            if not done or found is None:
+            # A flow on a large part is slow, and its branch and bound rarely closes there.
+            budget = BRANCH_BUDGET if mip is None else 0 if len(part) > MIP_FIRST else PART_BRANCH_BUDGET
+            guess, done = None, False
+            if budget:
+                guess, _, done = _lex_branch_and_bound(
+                    sub, coeffs, arcs_of, into, budget=budget, deadline=deadline, focus=part
+                )
+            found = guess if done else mip(sub, part, guess) if mip is not None else None
+            if found is None:
                 return None
         _settle(base, part, found, arcs_of, n_arcs, held if final else None)
-    if hard:
-        # The flows' bound is too weak in these parts: CP-SAT on a model of them alone, with
-        # every other unit fixed where the searches above put it, is far quicker than on the
-        # whole matching. Other parts must be whole here, or the model could be infeasible.
-        assert exact is not None
-        fixed = _copy(state)
-        open_units = set().union(*hard)
-        for u in stage.free_units.tolist():
-            if u not in open_units:
-                _hold(fixed, u, next(v for v in (*arcs_of[u], n_arcs + u) if base[v]), arcs_of, record=True)
-        hint = list(base)
-        for part, guess in guesses:  # the branch and bound's best plans, as a hint
-            _settle(hint, part, guess, arcs_of, n_arcs, None)
-        found = exact(fixed, hint)
-        if found is None:
-            return None
-        _settle(base, open_units, found, arcs_of, n_arcs, None)
-    return base, held, bool(hard)
+    return base, held
 
 
 def _settle(
@@ -701,6 +686,115 @@ def _settle(
         base[var] = 1
         if held is not None:
             held.append((u, var))
+
+
+def _part_value(state: _State, stage: _FlowStage, coeff: _Costs, mine: np.ndarray) -> int:
+    """The stage's flow value over the units marked in ``mine`` (forced ones included)."""
+    arrays = state.arrays
+    on = mine[arrays.arc_unit[stage.flow_arcs]]
+    value = int((stage.flow.arc_flow[on] * coeff.arc[stage.flow_arcs[on]]).sum())
+    free = stage.free_units[mine[stage.free_units]]
+    value += int((stage.flow.unplaced_flow[mine[stage.free_units]] * coeff.unplaced[free]).sum())
+    for u in np.flatnonzero(mine).tolist():
+        var = state.forced[u]
+        if var is not None:
+            size = int(arrays.unit_size[u])
+            value += size * int(coeff.arc[var] if var < state.n_arcs else coeff.unplaced[u])
+    return value
+
+
+def _by_mip(
+    state: _State,
+    coeffs: Sequence[_Costs],
+    arcs_of: Sequence[Sequence[int]],
+    into: Sequence[Sequence[int]],
+    units: set[int],
+    *,
+    deadline: float | None,
+    seed: int,
+    log: bool,
+    hint: Sequence[int] | None = None,
+) -> list[int] | None:
+    """The lexicographic optimum of ``units`` (a part of the matching that nothing else competes
+    with) over the stages ``coeffs``, by a MIP per stage (:func:`assignment_minimum`).
+
+    Each stage's flow still comes first: its bound is the target, a whole flow needs no MIP, and
+    its reduced costs narrow the next stage's model to the plans within the stage's gap (to its
+    optimal face when the MIP meets the bound). A stage with a gap also stays as a row keeping
+    it at its optimum. Returns the arc and unplaced values of ``units`` (others 0), or ``None``
+    when a MIP is not proven before ``deadline``.
+    """
+    node = _copy(state)
+    arrays, n_arcs = state.arrays, state.n_arcs
+    n_units = len(arrays.unit_size)
+    mine = np.zeros(n_units, dtype=bool)
+    mine[list(units)] = True
+    # Units outside the part that are held already use places in its homes.
+    held = np.array([u for u in range(n_units) if not mine[u] and node.forced[u] is not None], dtype=np.int64)
+    held_vars = np.array([node.forced[u] for u in held.tolist()], dtype=np.int64)
+    on_arc = held_vars < n_arcs
+    places = arrays.home_free - np.bincount(
+        arrays.arc_home[held_vars[on_arc]], weights=arrays.unit_size[held[on_arc]], minlength=len(arrays.home_free)
+    ).astype(np.int64)
+    part = np.flatnonzero(mine)
+    local = np.full(n_units, -1, dtype=np.int64)
+    local[part] = np.arange(len(part))
+    caps: list[tuple[_Costs, int]] = []
+    choice: np.ndarray | None = None
+    if hint is not None:
+        choice = np.full(len(part), -1, dtype=np.int64)
+        for u in part.tolist():
+            choice[local[u]] = next((a for a in arcs_of[u] if hint[a]), -1 if hint[n_arcs + u] else -2)
+    for coeff in coeffs:
+        stage = _flow_stage(node, coeff, arcs_of)
+        if stage is None:
+            return None
+        arcs = np.flatnonzero(node.active & mine[arrays.arc_unit])
+        flow_value = _part_value(node, stage, coeff, mine)
+        if not _split_in(stage, units) and all(
+            _part_value(node, stage, kept, mine) <= limit for kept, limit in caps
+        ):
+            # The flow keeps the part whole and within every earlier optimum: no MIP needed.
+            choice = np.full(len(part), -1, dtype=np.int64)
+            on = np.flatnonzero(np.asarray(stage.base[:n_arcs], dtype=bool) & mine[arrays.arc_unit])
+            choice[local[arrays.arc_unit[on]]] = on
+            value = flow_value
+        else:
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                return None
+            position = np.full(n_arcs, -2, dtype=np.int64)  # -2: an arc the model no longer has
+            position[arcs] = np.arange(len(arcs))
+            result = assignment_minimum(
+                unit_size=arrays.unit_size[part],
+                arc_unit=local[arrays.arc_unit[arcs]],
+                arc_home=arrays.arc_home[arcs],
+                arc_cost=coeff.arc[arcs],
+                unplaced_cost=coeff.unplaced[part],
+                unplaced_open=np.asarray(node.unplaced_open, dtype=bool)[part],
+                home_capacity=places,
+                home_full=np.asarray(node.full, dtype=bool),
+                caps=[(kept.arc[arcs], kept.unplaced[part], limit) for kept, limit in caps],
+                hint=None if choice is None else np.where(choice >= 0, position[np.maximum(choice, 0)], choice),
+                time_limit=left,
+                seed=seed,
+                log=log,
+            )
+            if not result.proven or result.choice is None:
+                return None
+            choice = np.where(result.choice >= 0, arcs[np.maximum(result.choice, 0)], -1)
+            value = int(result.objective)
+        gap = value - flow_value
+        if gap < 0:
+            raise SolverError(f"A part's optimum {value} lies below its flow bound {flow_value}.")
+        _apply(node, _face(node, _reduced_costs(node, stage), gap), arcs_of, into)
+        if gap > 0:
+            caps.append((coeff, value))
+    assert choice is not None
+    found = [0] * (n_arcs + n_units)
+    for u, var in zip(part.tolist(), choice.tolist(), strict=True):
+        found[var if var >= 0 else n_arcs + u] = 1
+    return found
 
 
 class _OutOfBudget(Exception):
@@ -945,26 +1039,29 @@ def lexicographic_minimum(
                 # on the optimal face, else a branch and bound), or failing that all at once.
                 later_flowable = all(v < n_base for later in stages[k:] for v in later.vars)
                 coeffs = [_per_flow(later, n_arcs, arc_unit, unit_size) for later in stages[k:]] if later_flowable else None
-                def exact(fixed: _State, hint: list[int], term: LinearTerm = term) -> list[int] | None:
-                    result = by_cpsat(fixed, term, _complete(program, n_base, hint))
-                    return list(result.values[:n_base]) if result.proven and result.values is not None else None
+                mips: list[set[int]] = []  # the unit sets the MIP was asked to settle
 
-                parted = _by_part(
-                    state, stage, coeff, coeffs, arcs_of, into, dive=dive, deadline=deadline, exact=exact
-                )
+                def mip(
+                    on: _State, units: set[int], hint: Sequence[int] | None, coeffs: list[_Costs] | None = coeffs,
+                    mips: list[set[int]] = mips,
+                ) -> list[int] | None:
+                    assert coeffs is not None
+                    mips.append(units)
+                    return _by_mip(on, coeffs, arcs_of, into, units, deadline=deadline, seed=seed, log=log, hint=hint)
+
+                parted = _by_part(state, stage, coeff, coeffs, arcs_of, into, dive=dive, deadline=deadline, mip=mip)
                 if parted is not None:
-                    base, held, gapped = parted
+                    base, held = parted
                     for u, var in held:
                         _hold(state, u, var, arcs_of, record=True)
                     # The rest's flow gives the duals for the next stages; it may pick another
-                    # optimal vertex, but its value must be the plan's, or below it where CP-SAT
-                    # closed an integrality gap in a part.
+                    # optimal vertex, but its value must be the plan's: the parts held are
+                    # constants in it, and the others lie at their flow bounds.
                     settled = _flow_stage(state, coeff, arcs_of) if held else stage
                     values = _complete(program, n_base, base)
-                    value = term.evaluate(values)
-                    if settled is None or settled.lower > value or (settled.lower < value and not gapped):
+                    if settled is None or settled.lower != term.evaluate(values):
                         raise SolverError("The parts' optima do not add up to the flow of the rest.")
-                    stage, lower, method = settled, settled.lower, "flow by part"
+                    stage, lower, method = settled, settled.lower, "flow by part" + (" and mip" if mips else "")
                 else:
                     dived = (
                         _dive_exact(state, coeff, stage, arcs_of, into, budget=8 * len(stage.split) + 40, deadline=deadline)
@@ -974,14 +1071,23 @@ def lexicographic_minimum(
                     if dived is not None:
                         values, method = _complete(program, n_base, dived), "flow dive"
                 if values is None and coeffs is not None:
-                    found, _, done = _lex_branch_and_bound(
-                        state, coeffs, arcs_of, into, budget=BRANCH_BUDGET, deadline=deadline
-                    )
+                    free = {u for u, var in enumerate(state.forced) if var is None}
+                    found, done = None, False
+                    if len(free) <= MIP_FIRST:
+                        found, _, done = _lex_branch_and_bound(
+                            state, coeffs, arcs_of, into, budget=BRANCH_BUDGET, deadline=deadline
+                        )
+                    finished = "flow branch and bound"
+                    if not done:
+                        # Every unit, held ones too, so the MIP's plan is complete.
+                        whole = mip(state, set(range(n_units)), found)
+                        if whole is not None:
+                            found, done, finished = whole, True, "mip"
                     if done and found is not None:
                         best = _complete(program, n_base, found)
                         for later in stages[k:]:
                             stage_values.append(later.evaluate(best))
-                            how.append("flow branch and bound")
+                            how.append(finished)
                         proven = len(stages)
                         break
                     if found is not None:

@@ -1,0 +1,184 @@
+"""A whole-unit assignment as a mixed-integer program, for the parts of a matching whose flow
+relaxation keeps splitting sibling groups.
+
+The flow branch and bound proves most parts in a few flows, but on a large part with many
+split groups its depth-first search is exponential, and CP-SAT's bound moves too slowly there
+(see benchmarks/README.md). An LP-based MIP solver with cutting planes closes such gaps at the
+root: on the national instance's 6 329-unit cost part, SCIP proved the flow's bound in 41 s
+where CP-SAT had found no plan after 170 s. SCIP ships inside the OR-Tools wheel, so no new
+dependency is needed; it is reached through ``MPModelProto``, built from arrays. The HiGHS
+that OR-Tools also bundles (1.12) was quicker on that part's first stage but crashed the
+process (signal 11) on its second when given a solution hint, so it is not used.
+
+The solution is checked exactly here (each unit in one place, no home over its places, every
+``caps`` row kept), so a tolerance in the MIP solver cannot pass a wrong plan on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+from ortools.linear_solver import linear_solver_pb2, pywraplp
+
+from placering.exceptions import SolverError
+
+__all__ = ["AssignmentResult", "assignment_minimum"]
+
+
+#: Objective values below this are exact in a double, the MIP solvers' number type.
+_EXACT = 2**52
+
+
+@attrs.frozen(kw_only=True)
+class AssignmentResult:
+    """``choice`` gives each unit's arc (an index into the arcs given), or -1 for unplaced;
+    ``None`` when no plan was found. ``objective`` is exact; ``bound`` is certified."""
+
+    proven: bool
+    choice: np.ndarray | None
+    objective: int | None
+    bound: int
+
+
+def assignment_minimum(
+    *,
+    unit_size: np.ndarray,
+    arc_unit: np.ndarray,
+    arc_home: np.ndarray,
+    arc_cost: np.ndarray,
+    unplaced_cost: np.ndarray,
+    unplaced_open: np.ndarray,
+    home_capacity: np.ndarray,
+    home_full: np.ndarray,
+    caps: Sequence[tuple[np.ndarray, np.ndarray, int]] = (),
+    hint: np.ndarray | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+    log: bool = False,
+) -> AssignmentResult:
+    """Put each unit whole on one of its arcs or (where open) unplaced, at least cost.
+
+    Arguments follow :func:`~placering._cpsat.engines.min_cost_flow`: costs are per child,
+    ``arc_unit`` indexes the units given, ``arc_home`` the homes' arrays; a full home takes
+    exactly its places. Each ``caps`` item ``(per-child arc coefficients, per-child unplaced
+    coefficients, limit)`` keeps that term at most ``limit``. ``hint`` is a ``choice`` to
+    start from (-2 where unknown).
+    """
+    n_units, n_arcs = len(unit_size), len(arc_unit)
+    size = np.asarray(unit_size, dtype=np.int64)
+    open_units = np.flatnonzero(unplaced_open)
+    arc_size = size[arc_unit]
+    model = linear_solver_pb2.MPModelProto()
+    objective = np.concatenate([arc_cost * arc_size, unplaced_cost[open_units] * size[open_units]])
+    if int(np.abs(objective).sum()) >= _EXACT:
+        # A double no longer holds every objective value exactly: leave it to CP-SAT.
+        return AssignmentResult(proven=False, choice=None, objective=None, bound=0)
+    for c in objective.tolist():
+        model.variable.add(lower_bound=0, upper_bound=1, is_integer=True, objective_coefficient=c)
+    # Each unit lies in exactly one place.
+    var_unit = np.concatenate([arc_unit, open_units])
+    order = np.argsort(var_unit, kind="stable")
+    starts = np.searchsorted(var_unit[order], np.arange(n_units + 1))
+    for u in range(n_units):
+        members = order[starts[u] : starts[u + 1]].tolist()
+        if not members:
+            raise SolverError("A unit has no place left in the assignment it was given.")
+        model.constraint.add(lower_bound=1, upper_bound=1, var_index=members, coefficient=[1] * len(members))
+    # A home takes at most its places, and a full home exactly them.
+    order = np.argsort(arc_home, kind="stable")
+    homes, first = np.unique(arc_home[order], return_index=True)
+    for h, lo, hi in zip(homes.tolist(), first.tolist(), [*first[1:].tolist(), n_arcs], strict=True):
+        members = order[lo:hi]
+        places = int(home_capacity[h])
+        model.constraint.add(
+            lower_bound=places if home_full[h] else -math.inf,
+            upper_bound=places,
+            var_index=members.tolist(),
+            coefficient=arc_size[members].tolist(),
+        )
+    for arc_coeff, unplaced_coeff, limit in caps:
+        row = np.concatenate([arc_coeff * arc_size, unplaced_coeff[open_units] * size[open_units]])
+        used = np.flatnonzero(row)
+        model.constraint.add(
+            lower_bound=-math.inf, upper_bound=limit, var_index=used.tolist(), coefficient=row[used].tolist()
+        )
+    if hint is not None:
+        chosen = _indices(hint, open_units, n_arcs)
+        chosen = chosen[chosen >= 0]
+        model.solution_hint.var_index.extend(chosen.tolist())
+        model.solution_hint.var_value.extend([1.0] * len(chosen))
+    request = linear_solver_pb2.MPModelRequest(
+        model=model,
+        solver_type=linear_solver_pb2.MPModelRequest.SCIP_MIXED_INTEGER_PROGRAMMING,
+        enable_internal_solver_output=log,
+        # No gap tolerance: the optimum must be exact, and every objective is integral.
+        solver_specific_parameters=f"limits/gap = 0\nlimits/absgap = 0\nrandomization/randomseedshift = {seed}\n",
+    )
+    if time_limit is not None:
+        request.solver_time_limit_seconds = max(time_limit, 0.001)
+    response = linear_solver_pb2.MPSolutionResponse()
+    pywraplp.Solver.SolveWithProto(request, response)
+    status = response.status
+    if status in (linear_solver_pb2.MPSOLVER_INFEASIBLE, linear_solver_pb2.MPSOLVER_MODEL_INVALID):
+        raise SolverError(f"The MIP solver reported {linear_solver_pb2.MPSolverResponseStatus.Name(status)} on an assignment that has a plan.")
+    raw = response.best_objective_bound if response.HasField("best_objective_bound") else -math.inf
+    # Rounded up to a whole value: every objective coefficient is an integer.
+    bound = math.ceil(raw - 1e-6) if math.isfinite(raw) else 0
+    if status not in (linear_solver_pb2.MPSOLVER_OPTIMAL, linear_solver_pb2.MPSOLVER_FEASIBLE) or not len(
+        response.variable_value
+    ):
+        return AssignmentResult(proven=False, choice=None, objective=None, bound=bound)
+    values = np.rint(np.asarray(response.variable_value)).astype(np.int64)
+    choice = _choice(values, n_units, arc_unit, open_units, n_arcs)
+    value = int(objective @ values)
+    _check(choice, size, arc_unit, arc_home, home_capacity, home_full, caps, arc_size, open_units, values)
+    proven = status == linear_solver_pb2.MPSOLVER_OPTIMAL and value <= bound
+    return AssignmentResult(proven=proven, choice=choice, objective=value, bound=value if proven else min(bound, value))
+
+
+def _indices(choice: np.ndarray, open_units: np.ndarray, n_arcs: int) -> np.ndarray:
+    """The variables a ``choice`` sets to 1 (-1 for a unit it says nothing valid about)."""
+    slot = np.full(len(choice), -1, dtype=np.int64)
+    slot[open_units] = n_arcs + np.arange(len(open_units))
+    return np.where(choice >= 0, choice, np.where(choice == -1, slot, -1))
+
+
+def _choice(values: np.ndarray, n_units: int, arc_unit: np.ndarray, open_units: np.ndarray, n_arcs: int) -> np.ndarray:
+    choice = np.full(n_units, -2, dtype=np.int64)
+    on = np.flatnonzero(values[:n_arcs])
+    choice[arc_unit[on]] = on
+    choice[open_units[np.flatnonzero(values[n_arcs:])]] = -1
+    return choice
+
+
+def _check(
+    choice: np.ndarray,
+    size: np.ndarray,
+    arc_unit: np.ndarray,
+    arc_home: np.ndarray,
+    home_capacity: np.ndarray,
+    home_full: np.ndarray,
+    caps: Sequence[tuple[np.ndarray, np.ndarray, int]],
+    arc_size: np.ndarray,
+    open_units: np.ndarray,
+    values: np.ndarray,
+) -> None:
+    """Raise unless ``values`` is a plan, checked in integers."""
+    per_unit = np.bincount(np.concatenate([arc_unit, open_units]), weights=values, minlength=len(size))
+    load = np.bincount(arc_home, weights=values[: len(arc_unit)] * arc_size, minlength=len(home_capacity))
+    touched = np.unique(arc_home)
+    bad = (
+        not np.all(per_unit == 1)
+        or np.any(choice == -2)
+        or np.any(load[touched] > home_capacity[touched])
+        or np.any(home_full[touched] & (load[touched] != home_capacity[touched]))
+        or any(
+            int(np.concatenate([a * arc_size, p[open_units] * size[open_units]]) @ values) > limit
+            for a, p, limit in caps
+        )
+    )
+    if bad:
+        raise SolverError("The MIP solver returned a plan that breaks the assignment's rules.")
