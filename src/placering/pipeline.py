@@ -703,6 +703,15 @@ def _part_value(state: _State, stage: _FlowStage, coeff: _Costs, mine: np.ndarra
     return value
 
 
+@attrs.frozen
+class _Settled:
+    proven: bool
+    choice: np.ndarray | None  # per unit of the part: an index into ``arcs``, or -1 unplaced
+    objective: int | None
+    infeasible: bool
+    arcs: np.ndarray
+
+
 def _by_mip(
     state: _State,
     coeffs: Sequence[_Costs],
@@ -745,11 +754,35 @@ def _by_mip(
         choice = np.full(len(part), -1, dtype=np.int64)
         for u in part.tolist():
             choice[local[u]] = next((a for a in arcs_of[u] if hint[a]), -1 if hint[n_arcs + u] else -2)
+    def settle(
+        on: _State, coeff: _Costs, choice: np.ndarray | None, caps: list[tuple[_Costs, int]], left: float | None,
+        *, exists: bool,
+    ) -> _Settled:
+        arcs = np.flatnonzero(on.active & mine[arrays.arc_unit])
+        position = np.full(n_arcs, -2, dtype=np.int64)  # -2: an arc the model no longer has
+        position[arcs] = np.arange(len(arcs))
+        result = assignment_minimum(
+            unit_size=arrays.unit_size[part],
+            arc_unit=local[arrays.arc_unit[arcs]],
+            arc_home=arrays.arc_home[arcs],
+            arc_cost=coeff.arc[arcs],
+            unplaced_cost=coeff.unplaced[part],
+            unplaced_open=np.asarray(on.unplaced_open, dtype=bool)[part],
+            home_capacity=places,
+            home_full=np.asarray(on.full, dtype=bool),
+            caps=[(kept.arc[arcs], kept.unplaced[part], limit) for kept, limit in caps],
+            hint=None if choice is None else np.where(choice >= 0, position[np.maximum(choice, 0)], choice),
+            time_limit=left,
+            seed=seed,
+            log=log,
+            surely_feasible=exists,
+        )
+        return _Settled(result.proven, result.choice, result.objective, result.infeasible, arcs)
+
     for coeff in coeffs:
         stage = _flow_stage(node, coeff, arcs_of)
         if stage is None:
             return None
-        arcs = np.flatnonzero(node.active & mine[arrays.arc_unit])
         flow_value = _part_value(node, stage, coeff, mine)
         if not _split_in(stage, units) and all(
             _part_value(node, stage, kept, mine) <= limit for kept, limit in caps
@@ -763,25 +796,19 @@ def _by_mip(
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0:
                 return None
-            position = np.full(n_arcs, -2, dtype=np.int64)  # -2: an arc the model no longer has
-            position[arcs] = np.arange(len(arcs))
-            result = assignment_minimum(
-                unit_size=arrays.unit_size[part],
-                arc_unit=local[arrays.arc_unit[arcs]],
-                arc_home=arrays.arc_home[arcs],
-                arc_cost=coeff.arc[arcs],
-                unplaced_cost=coeff.unplaced[part],
-                unplaced_open=np.asarray(node.unplaced_open, dtype=bool)[part],
-                home_capacity=places,
-                home_full=np.asarray(node.full, dtype=bool),
-                caps=[(kept.arc[arcs], kept.unplaced[part], limit) for kept, limit in caps],
-                hint=None if choice is None else np.where(choice >= 0, position[np.maximum(choice, 0)], choice),
-                time_limit=left,
-                seed=seed,
-                log=log,
-            )
+            # A plan at the flow's bound lies on its optimal face, which has far fewer arcs than
+            # the node: look there first, and search the node only if the face has no plan.
+            face = _copy(node)
+            _apply(face, _face(face, _reduced_costs(node, stage), 0), arcs_of, into)
+            result = settle(face, coeff, choice, caps, left, exists=False)
+            if result.objective is not None and result.objective != flow_value:
+                raise SolverError(f"A plan on a part's optimal face has value {result.objective}, not {flow_value}.")
+            if result.infeasible:
+                left = None if deadline is None else deadline - time.perf_counter()
+                result = settle(node, coeff, choice, caps, left, exists=True)
             if not result.proven or result.choice is None:
                 return None
+            arcs = result.arcs
             choice = np.where(result.choice >= 0, arcs[np.maximum(result.choice, 0)], -1)
             value = int(result.objective)
         gap = value - flow_value

@@ -1,6 +1,12 @@
 """The solver layer: the only code in placering that imports OR-Tools."""
 
-from placering._cpsat.engines import FlowResult, StageModel, StageResult, min_cost_flow, ortools_version
+from placering._cpsat.engines import (
+    FlowResult,
+    StageModel,
+    StageResult,
+    min_cost_flow,
+    ortools_version,
+)
 from placering._cpsat.mip import AssignmentResult, assignment_minimum
 
 __all__ = [

@@ -41,6 +41,7 @@ class AssignmentResult:
     choice: np.ndarray | None
     objective: int | None
     bound: int
+    infeasible: bool = False
 
 
 def assignment_minimum(
@@ -58,6 +59,7 @@ def assignment_minimum(
     time_limit: float | None = None,
     seed: int = 0,
     log: bool = False,
+    surely_feasible: bool = True,
 ) -> AssignmentResult:
     """Put each unit whole on one of its arcs or (where open) unplaced, at least cost.
 
@@ -65,7 +67,8 @@ def assignment_minimum(
     ``arc_unit`` indexes the units given, ``arc_home`` the homes' arrays; a full home takes
     exactly its places. Each ``caps`` item ``(per-child arc coefficients, per-child unplaced
     coefficients, limit)`` keeps that term at most ``limit``. ``hint`` is a ``choice`` to
-    start from (-2 where unknown).
+    start from (-2 where unknown). Without ``surely_feasible``, a proof that no plan exists
+    comes back as ``infeasible`` rather than as an error.
     """
     n_units, n_arcs = len(unit_size), len(arc_unit)
     size = np.asarray(unit_size, dtype=np.int64)
@@ -122,6 +125,8 @@ def assignment_minimum(
     response = linear_solver_pb2.MPSolutionResponse()
     pywraplp.Solver.SolveWithProto(request, response)
     status = response.status
+    if status == linear_solver_pb2.MPSOLVER_INFEASIBLE and not surely_feasible:
+        return AssignmentResult(proven=True, choice=None, objective=None, bound=0, infeasible=True)
     if status in (linear_solver_pb2.MPSOLVER_INFEASIBLE, linear_solver_pb2.MPSOLVER_MODEL_INVALID):
         raise SolverError(f"The MIP solver reported {linear_solver_pb2.MPSolverResponseStatus.Name(status)} on an assignment that has a plan.")
     raw = response.best_objective_bound if response.HasField("best_objective_bound") else -math.inf
