@@ -796,6 +796,12 @@ def _by_mip(
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0:
                 return None
+            if choice is None:
+                # The flow's whole units where it put them, its split ones left open: the MIP
+                # solver then completes the plan in a small sub-problem first.
+                choice = np.full(len(part), -2, dtype=np.int64)
+                on = np.flatnonzero(np.asarray(stage.base[:n_arcs], dtype=bool) & mine[arrays.arc_unit])
+                choice[local[arrays.arc_unit[on]]] = on
             # A plan at the flow's bound lies on its optimal face, which has far fewer arcs than
             # the node: look there first, and search the node only if the face has no plan.
             face = _copy(node)
@@ -1194,6 +1200,11 @@ class Pricing:
     certified: bool
     first_bound: int | None
     stage: int = 0  # the stage pricing ended at
+    #: Outside arcs on every stage's optimal face whose unit the last restricted flow splits
+    #: (see :func:`_alternatives`): not needed for the LP, but a split sibling group given
+    #: more homes at the same reduced cost leaves the restricted program less integrality gap,
+    #: and a gap makes the final pricing want every arc within it (millions on national).
+    alternatives: np.ndarray = attrs.field(factory=lambda: np.zeros(0, dtype=np.int64))
     #: The flow bound of each stage priced, each on the optimal face of those before it; when
     #: pricing certified the restricted LP, these are the whole program's lexicographic LP bounds.
     lower: tuple[int, ...] = ()
@@ -1271,6 +1282,7 @@ def price(
     none = np.zeros(0, dtype=np.int64)
     first_bound: int | None = None
     lower: list[int] = []
+    alternatives = none
     for k, (arc_cost, unplaced_cost) in enumerate(costs):
         state.latent = np.bincount(outside.unit[alive], minlength=n_units)
         coeff = _Costs(arc=np.asarray(arc_cost, dtype=np.int64), unplaced=np.asarray(unplaced_cost, dtype=np.int64))
@@ -1305,6 +1317,8 @@ def price(
             return Pricing(wanted=idx[within], certified=not within.any(), first_bound=first_bound, lower=tuple(lower), stage=k)
         alive[idx[~within]] = False
         if last:
+            if optimum is None and stage.split:
+                alternatives = _alternatives(stage.split, idx[within], outside, per_unit)
             break
         face = _face(state, rc, 0)
         _apply(state, face, arcs_of, into)
@@ -1313,4 +1327,27 @@ def price(
         empty = np.zeros(len(home_free), dtype=bool)
         empty[face.empty] = True
         alive &= ~forced[outside.unit] & ~empty[outside.home]
-    return Pricing(wanted=none, certified=True, first_bound=first_bound, lower=tuple(lower), stage=len(costs) - 1)
+    return Pricing(
+        wanted=none,
+        certified=True,
+        first_bound=first_bound,
+        lower=tuple(lower),
+        stage=len(costs) - 1,
+        alternatives=alternatives,
+    )
+
+
+def _alternatives(split: Sequence[int], on_face: np.ndarray, outside: Outside, per_unit: int) -> np.ndarray:
+    """Of the outside arcs on every stage's optimal face, the ``per_unit`` best for the last
+    terms of each unit the last flow splits. Only a few: more arcs join the parts of the
+    earlier stages into larger ones, where the dive finds its plan less often."""
+    mine = np.zeros(int(outside.unit.max(initial=0)) + 1, dtype=bool)
+    mine[[u for u in split if u < len(mine)]] = True
+    chosen = on_face[mine[outside.unit[on_face]]]
+    if not chosen.size:
+        return chosen
+    tie = outside.rank(chosen) if outside.rank is not None else np.zeros(chosen.size, dtype=np.int64)
+    units = outside.unit[chosen]
+    ranked = chosen[np.lexsort((tie, units))]
+    first = np.searchsorted(outside.unit[ranked], outside.unit[ranked], side="left")
+    return np.sort(ranked[np.arange(len(ranked)) - first < per_unit])

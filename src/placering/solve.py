@@ -465,7 +465,7 @@ def _by_columns(
         if params.log:
             print(
                 f"[pricing] round {rounds}: {len(inside)} of {len(arcs)} arcs, {len(found.wanted)} wanted at stage {found.stage}, "
-                f"certified {found.certified}, {time.perf_counter() - begun:.2f}s"
+                f"certified {found.certified}, {len(found.alternatives)} alternatives, {time.perf_counter() - begun:.2f}s"
             )
         return found, out
 
@@ -478,6 +478,7 @@ def _by_columns(
             first_bound = pricing.first_bound
             if not pricing.wanted.size:
                 whole_lp = pricing.lower if pricing.certified else None
+                keep[out[pricing.alternatives]] = True
                 break
             keep[out[pricing.wanted]] = True
         model = build_matching(scenario, arcs=arcs, keep=keep)
