@@ -1169,7 +1169,7 @@ def lexicographic_minimum(
         stage_values=tuple(stage_values),
         bound=bound,
         wall_s=time.perf_counter() - start,
-        engine=f"min-cost flow + cp-sat {ortools_version()} (stages by {', '.join(how) or 'none'})",
+        engine=f"min-cost flow, scip and cp-sat from or-tools {ortools_version()} (stages by {', '.join(how) or 'none'})",
     )
 
 

@@ -491,6 +491,10 @@ def _by_columns(
         check, out = priced(result.stage_values)
         if check.certified and not check.wanted.size:
             return model, attrs.evolve(result, engine=f"{result.engine} ({note})")
+        if past(pricing_deadline):
+            # Another round re-solves a larger program from the start (on national, 3.3 million
+            # arcs): past half the time limit, keep this plan and the whole LP's bounds instead.
+            break
         keep[out[check.wanted]] = True
         whole_lp = None
     # Out of time before pricing certified the plan. A stage is proven for all arcs when the
