@@ -193,3 +193,18 @@ def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any])
             used[arc_home[v]] += sizes[u]
     assert all(x <= cap for x, cap in zip(used, data["capacity"], strict=True))
     assert vector(choice) == best
+
+
+def test_alternatives_are_the_best_ranked_face_arcs_of_split_units_only() -> None:
+    """After a certified LP, pricing offers at most ``per_unit`` arcs per split unit, the best
+    ranked first, and none for a unit the flow keeps whole."""
+    unit = np.array([0, 0, 0, 1, 1, 2])
+    rank = np.array([5, 1, 3, 0, 2, 0])
+    outside = pipeline.Outside(
+        unit=unit, home=np.arange(6), cost=lambda k, chosen: np.zeros(len(chosen), dtype=np.int64),
+        rank=lambda chosen: rank[chosen],
+    )
+    on_face = np.array([0, 1, 2, 3, 5])  # arc 4 has a positive reduced cost
+    assert [1, 2, 3] == pipeline._alternatives([0, 1], on_face, outside, per_unit=2).tolist()
+    assert [1, 3] == pipeline._alternatives([0, 1], on_face, outside, per_unit=1).tolist()
+    assert [] == pipeline._alternatives([7], on_face, outside, per_unit=2).tolist()
