@@ -754,6 +754,7 @@ def _by_mip(
         choice = np.full(len(part), -1, dtype=np.int64)
         for u in part.tolist():
             choice[local[u]] = next((a for a in arcs_of[u] if hint[a]), -1 if hint[n_arcs + u] else -2)
+
     def settle(
         on: _State, coeff: _Costs, choice: np.ndarray | None, caps: list[tuple[_Costs, int]], left: float | None,
         *, exists: bool,
