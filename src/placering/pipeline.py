@@ -40,6 +40,7 @@ import attrs
 import numpy as np
 
 from placering._cpsat import (
+    AssignmentResult,
     FlowResult,
     StageModel,
     StageResult,
@@ -703,15 +704,6 @@ def _part_value(state: _State, stage: _FlowStage, coeff: _Costs, mine: np.ndarra
     return value
 
 
-@attrs.frozen
-class _Settled:
-    proven: bool
-    choice: np.ndarray | None  # per unit of the part: an index into ``arcs``, or -1 unplaced
-    objective: int | None
-    infeasible: bool
-    arcs: np.ndarray
-
-
 def _by_mip(
     state: _State,
     coeffs: Sequence[_Costs],
@@ -755,10 +747,15 @@ def _by_mip(
         for u in part.tolist():
             choice[local[u]] = next((a for a in arcs_of[u] if hint[a]), -1 if hint[n_arcs + u] else -2)
 
-    def settle(
-        on: _State, coeff: _Costs, choice: np.ndarray | None, caps: list[tuple[_Costs, int]], left: float | None,
-        *, exists: bool,
-    ) -> _Settled:
+    def flow_choice(stage: _FlowStage, fill: int) -> np.ndarray:
+        """The arcs of the units the flow keeps whole, ``fill`` for the others."""
+        chosen = np.full(len(part), fill, dtype=np.int64)
+        on = np.flatnonzero(np.asarray(stage.base[:n_arcs], dtype=bool) & mine[arrays.arc_unit])
+        chosen[local[arrays.arc_unit[on]]] = on
+        return chosen
+
+    def settle(on: _State, coeff: _Costs, left: float | None, *, exists: bool) -> tuple[AssignmentResult, np.ndarray | None]:
+        """The MIP on ``on``'s arcs of the part, and its plan as arcs (-1 unplaced)."""
         arcs = np.flatnonzero(on.active & mine[arrays.arc_unit])
         position = np.full(n_arcs, -2, dtype=np.int64)  # -2: an arc the model no longer has
         position[arcs] = np.arange(len(arcs))
@@ -778,20 +775,20 @@ def _by_mip(
             log=log,
             surely_feasible=exists,
         )
-        return _Settled(result.proven, result.choice, result.objective, result.infeasible, arcs)
+        plan = None if result.choice is None else np.where(result.choice >= 0, arcs[np.maximum(result.choice, 0)], -1)
+        return result, plan
 
     for coeff in coeffs:
         stage = _flow_stage(node, coeff, arcs_of)
         if stage is None:
             return None
         flow_value = _part_value(node, stage, coeff, mine)
+        rc = _reduced_costs(node, stage)
         if not _split_in(stage, units) and all(
             _part_value(node, stage, kept, mine) <= limit for kept, limit in caps
         ):
             # The flow keeps the part whole and within every earlier optimum: no MIP needed.
-            choice = np.full(len(part), -1, dtype=np.int64)
-            on = np.flatnonzero(np.asarray(stage.base[:n_arcs], dtype=bool) & mine[arrays.arc_unit])
-            choice[local[arrays.arc_unit[on]]] = on
+            choice = flow_choice(stage, -1)
             value = flow_value
         else:
             left = None if deadline is None else deadline - time.perf_counter()
@@ -800,28 +797,24 @@ def _by_mip(
             if choice is None:
                 # The flow's whole units where it put them, its split ones left open: the MIP
                 # solver then completes the plan in a small sub-problem first.
-                choice = np.full(len(part), -2, dtype=np.int64)
-                on = np.flatnonzero(np.asarray(stage.base[:n_arcs], dtype=bool) & mine[arrays.arc_unit])
-                choice[local[arrays.arc_unit[on]]] = on
+                choice = flow_choice(stage, -2)
             # A plan at the flow's bound lies on its optimal face, which has far fewer arcs than
             # the node: look there first, and search the node only if the face has no plan.
             face = _copy(node)
-            _apply(face, _face(face, _reduced_costs(node, stage), 0), arcs_of, into)
-            result = settle(face, coeff, choice, caps, left, exists=False)
+            _apply(face, _face(face, rc, 0), arcs_of, into)
+            result, plan = settle(face, coeff, left, exists=False)
             if result.objective is not None and result.objective != flow_value:
                 raise SolverError(f"A plan on a part's optimal face has value {result.objective}, not {flow_value}.")
             if result.infeasible:
                 left = None if deadline is None else deadline - time.perf_counter()
-                result = settle(node, coeff, choice, caps, left, exists=True)
-            if not result.proven or result.choice is None:
+                result, plan = settle(node, coeff, left, exists=True)
+            if not result.proven or plan is None or result.objective is None:
                 return None
-            arcs = result.arcs
-            choice = np.where(result.choice >= 0, arcs[np.maximum(result.choice, 0)], -1)
-            value = int(result.objective)
+            choice, value = plan, result.objective
         gap = value - flow_value
         if gap < 0:
             raise SolverError(f"A part's optimum {value} lies below its flow bound {flow_value}.")
-        _apply(node, _face(node, _reduced_costs(node, stage), gap), arcs_of, into)
+        _apply(node, _face(node, rc, gap), arcs_of, into)
         if gap > 0:
             caps.append((coeff, value))
     assert choice is not None
