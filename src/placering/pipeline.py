@@ -1236,6 +1236,119 @@ def _first_bound(
     return int((best * arrays.unit_size).sum()) - int((beta * arrays.home_free).sum())
 
 
+def _plan_value(state: _State, coeff: _Costs, plan: np.ndarray) -> int:
+    """A stage's value for ``plan`` (per unit, its arc, or -1 for unplaced)."""
+    sizes = state.arrays.unit_size
+    placed = plan >= 0
+    return int((coeff.arc[plan[placed]] * sizes[placed]).sum()) + int((coeff.unplaced[~placed] * sizes[~placed]).sum())
+
+
+def _excess(state: _State, stage: _FlowStage, rc: _ReducedCosts, plan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A plan's value above the stage's flow bound, split into shares per unit and per home.
+
+    With the flow's node potentials ``pi`` (sink ``s``), any plan's value is the bound plus,
+    per free unit, its size times the reduced cost of its place less the reduced cost of the
+    flow's places for it, plus, per home, ``(pi_h - pi_s)`` times its load less the flow's.
+    Every share is >= 0: the flow sends each unit only along its least reduced costs, and
+    leaves a home with ``pi_h > pi_s`` empty and one with ``pi_h < pi_s`` full.
+    """
+    arrays, coeff, flow = state.arrays, stage.coeff, stage.flow
+    size, free, n_arcs = arrays.unit_size, stage.free_units, state.n_arcs
+    for u, var in enumerate(state.forced):
+        if var is not None and plan[u] != (var if var < n_arcs else -1):
+            raise SolverError("The plan to price leaves the optimal face of the stages before.")
+    chosen = plan[free]
+    placed = chosen >= 0
+    arc = chosen[placed]
+    if not (
+        np.asarray(state.active, dtype=bool)[arc].all()
+        and (arrays.arc_unit[arc] == free[placed]).all()
+        and np.asarray(state.unplaced_open, dtype=bool)[free[~placed]].all()
+    ):
+        raise SolverError("The plan to price leaves the optimal face of the stages before.")
+    sink_pi = rc.home_pi[0] - rc.homes[0] if len(rc.homes) else 0
+    per_child = np.zeros(len(free), dtype=rc.unit_pi.dtype)
+    per_child[placed] = coeff.arc[arc] + rc.unit_pi[free[placed]] - rc.home_pi[arrays.arc_home[arc]]
+    per_child[~placed] = coeff.unplaced[free[~placed]] + rc.unit_pi[free[~placed]] - sink_pi
+    units = np.zeros(len(size), dtype=rc.unit_pi.dtype)
+    units[free] = per_child * size[free]
+    on = stage.flow_arcs
+    mine = arrays.arc_unit[on]
+    np.subtract.at(units, mine, (coeff.arc[on] + rc.unit_pi[mine] - rc.home_pi[arrays.arc_home[on]]) * flow.arc_flow)
+    np.subtract.at(units, free, (coeff.unplaced[free] + rc.unit_pi[free] - sink_pi) * flow.unplaced_flow)
+    load = np.bincount(arrays.arc_home[arc], weights=size[free[placed]], minlength=len(arrays.home_free))
+    homes = rc.homes * (load.astype(np.int64) - flow.home_flow)
+    if np.asarray(units < 0, dtype=bool).any() or np.asarray(homes < 0, dtype=bool).any():
+        raise SolverError("A plan's excess over a flow bound came out negative.")
+    return units, homes
+
+
+def _thresholds(
+    state: _State,
+    stage: _FlowStage,
+    rc: _ReducedCosts,
+    plan: np.ndarray,
+    arcs_of: Sequence[Sequence[int]],
+    into: Sequence[Sequence[int]],
+    units: np.ndarray,
+    homes: np.ndarray,
+    excess: int,
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """For the outside arcs from ``units`` to ``homes``, the plan's excess over the stage's
+    flow bound (:func:`_excess`) in the independent parts of the program each arc touches;
+    and, to hold, the plan's place for every unit of a part with an excess.
+
+    In the restricted program the parts are independent, so the plan (its lexicographic
+    optimum) is optimal in each, and every plan that touches no outside arc of a part has at
+    least the part's excess there. A plan using outside arcs thus beats this one only if the
+    reduced costs of those arcs add up to less than the excesses of the parts they touch.
+    """
+    unit_excess, home_excess = _excess(state, stage, rc, plan)
+    if int(unit_excess.sum()) + int(home_excess.sum()) != excess:
+        raise SolverError("A plan's shares of its excess over a flow bound do not add up.")
+    arrays, n_arcs = state.arrays, state.n_arcs
+    n_units, n_homes = len(arrays.unit_size), len(arrays.home_free)
+    active = np.asarray(state.active, dtype=bool)
+    free = np.fromiter((v is None for v in state.forced), dtype=bool, count=n_units)
+    # Every share above 0 lies in a part: a home's share comes from free units' active arcs.
+    live = active & free[arrays.arc_unit]
+    seeds = set(np.flatnonzero(np.asarray(unit_excess > 0, dtype=bool)).tolist())
+    seeds |= set(arrays.arc_unit[live & np.asarray(home_excess > 0, dtype=bool)[arrays.arc_home]].tolist())
+    part_of_unit = np.full(n_units, -1, dtype=np.int64)
+    n_parts = 0
+    for u in sorted(seeds):
+        if part_of_unit[u] < 0:
+            part_of_unit[list(_component(state, u, arcs_of, into))] = n_parts
+            n_parts += 1
+    part_of_home = np.full(n_homes, -1, dtype=np.int64)
+    labelled = live & (part_of_unit[arrays.arc_unit] >= 0)
+    part_of_home[arrays.arc_home[labelled]] = part_of_unit[arrays.arc_unit[labelled]]
+    gap = np.zeros(n_parts + 1, dtype=unit_excess.dtype)  # the last entry: no part
+    np.add.at(gap, part_of_unit, unit_excess)
+    np.add.at(gap, part_of_home, home_excess)
+    if gap[-1] != 0:
+        raise SolverError("A plan's excess over a flow bound lies outside every part.")
+    pu, ph = part_of_unit[units], part_of_home[homes]
+    threshold = gap[pu] + np.where(ph == pu, 0, gap[ph])
+    held = [
+        (u, int(plan[u]) if plan[u] >= 0 else n_arcs + u)
+        for u in np.flatnonzero((part_of_unit >= 0) & np.asarray(gap[part_of_unit] > 0, dtype=bool)).tolist()
+    ]
+    return threshold, held
+
+
+def _best_per_unit(idx: np.ndarray, chosen: np.ndarray, reduced: np.ndarray, outside: Outside, per_unit: int) -> np.ndarray:
+    """Of the outside arcs ``idx[chosen]`` (priced ``reduced``, aligned with ``idx``), each
+    unit's ``per_unit`` lowest priced; among equals (the first stages price whole kinds alike)
+    the arcs best for the later terms, so that units spread over nearby homes."""
+    units = outside.unit[idx[chosen]]
+    tie = outside.rank(idx[chosen]) if outside.rank is not None else np.zeros(chosen.size, dtype=np.int64)
+    order = np.lexsort((tie, reduced[chosen], units))
+    ranked = units[order]
+    first = np.searchsorted(ranked, ranked, side="left")
+    return idx[chosen[order[np.arange(len(order)) - first < per_unit]]]
+
+
 def price(
     costs: Sequence[tuple[np.ndarray, np.ndarray]],
     *,
@@ -1245,27 +1358,32 @@ def price(
     unit_size: Sequence[int],
     home_free: Sequence[int],
     outside: Outside,
-    optimum: Sequence[int] | None = None,
+    plan: np.ndarray | None = None,
     per_unit: int = 8,
 ) -> Pricing:
     """Price the arcs left out of a restricted program (column generation).
 
     ``costs`` gives each stage's cost per child on the program's arcs and per child left
-    unplaced, per unit. Stage by stage, the lexicographic LP of the restricted program is solved on the optimal
-    face of the stages before it, exactly as :func:`lexicographic_minimum` does, but with
-    nothing forced that an outside arc could still change (``_State.latent``). The flow's
-    node potentials price every outside arc that is still alive:
+    unplaced, per unit. Stage by stage, the lexicographic LP of the restricted program is solved
+    on the optimal face of the stages before it, exactly as :func:`lexicographic_minimum` does,
+    but with nothing forced that an outside arc could still change (``_State.latent``). The
+    flow's node potentials price every outside arc that is still alive, as ``rc * size``:
 
-    - a negative reduced cost means the restricted LP is not the whole LP: the ``per_unit``
-      most negative arcs of each unit are wanted;
-    - with the restricted program's stage ``optimum`` and ``gap = optimum - flow bound``, an
-      arc with ``rc * size > gap`` is used by no plan that keeps the stage at its optimum, as
-      inside the pipeline; when ``gap == 0`` the other arcs (``rc == 0``) lie on the optimal
-      face and go on to the next stage; when ``gap > 0`` they are all wanted.
+    - a negative price means the restricted LP is not the whole LP: the ``per_unit`` most
+      negative arcs of each unit are wanted;
+    - without ``plan`` (the LP phase) the arcs priced 0 lie on the optimal face and go on to
+      the next stage, so the restricted LP is certified to be the whole LP at every stage;
+    - with ``plan``, the restricted program's lexicographic optimum (per unit, the index of its
+      arc, or -1 for unplaced), its excess over a stage's flow bound is split into
+      non-negative shares per unit and home (:func:`_excess`) and summed per independent part
+      of the program. A plan using outside arcs leaves every part it does not touch at least
+      that part's excess above the bound, so it can only do better if the arcs it uses are
+      priced below the excesses of the parts they touch (:func:`_thresholds`): those arcs are
+      wanted. With none wanted, the parts with an excess keep the plan's places in later
+      stages and the others go on along their optimal face.
 
     With no arc wanted, every plan using an outside arc is beaten by the restricted optimum,
-    stage by stage, so that optimum is the whole program's. Without ``optimum`` every gap is
-    taken as 0, which makes the restricted LP the whole LP at every stage (the LP phase).
+    stage by stage, so that optimum is the whole program's.
     """
     # Pricing needs only flows, never CP-SAT, so the state carries no program.
     program = BinaryProgram(n_vars=n_arcs + len(unit_size), exactly_one=(), capacity=())
@@ -1291,29 +1409,41 @@ def price(
         if k == 0:  # every outside arc is still alive
             first_bound = _first_bound(state, stage, rc, outside, cost)
         lower.append(stage.lower)
-        gap = 0 if optimum is None else optimum[k] - stage.lower
-        if gap < 0:
-            raise SolverError(f"A stage optimum {optimum[k]} lies below its flow bound {stage.lower}.")
         negative = np.flatnonzero(np.asarray(reduced < 0, dtype=bool))
         if negative.size:
-            # Most negative first; among equals (the first stages price whole kinds alike),
-            # the arc that is best for the later terms, so that units spread over nearby homes.
-            tie = outside.rank(idx[negative]) if outside.rank is not None else np.zeros(negative.size, dtype=np.int64)
-            order = np.lexsort((tie, reduced[negative], units[negative]))
-            ranked = negative[order]
-            first = np.searchsorted(units[ranked], units[ranked], side="left")
-            rank = np.arange(len(ranked)) - first
-            return Pricing(wanted=idx[ranked[rank < per_unit]], certified=False, first_bound=first_bound, lower=tuple(lower), stage=k)
-        # In the last stage only a strictly better plan matters, and values are integers.
+            wanted = _best_per_unit(idx, negative, reduced, outside, per_unit)
+            return Pricing(wanted=wanted, certified=False, first_bound=first_bound, lower=tuple(lower), stage=k)
         last = k + 1 == len(costs)
-        within = np.asarray(reduced <= (gap - 1 if last and optimum is not None else gap), dtype=bool)
-        if gap > 0:
-            return Pricing(wanted=idx[within], certified=not within.any(), first_bound=first_bound, lower=tuple(lower), stage=k)
-        alive[idx[~within]] = False
+        held: list[tuple[int, int]] = []
+        if plan is not None:
+            value = _plan_value(state, coeff, plan)
+            if value < stage.lower:
+                raise SolverError(f"A stage optimum {value} lies below its flow bound {stage.lower}.")
+            if value > stage.lower:
+                threshold, held = _thresholds(state, stage, rc, plan, arcs_of, into, units, homes, value - stage.lower)
+                # In the last stage only a strictly better plan matters, and values are integers;
+                # before it, a tie may still win a later stage.
+                below = reduced < threshold if last else (reduced <= threshold) & (threshold > 0)
+                if below.any():
+                    # Often a few of them close the gap (a split sibling group finds a home
+                    # as cheap elsewhere), where all of them would swell the program (on
+                    # national, 350 000 arcs): the best few per unit, then price again.
+                    wanted = _best_per_unit(idx, np.flatnonzero(below), reduced, outside, per_unit)
+                    return Pricing(wanted=wanted, certified=False, first_bound=first_bound, lower=tuple(lower), stage=k)
+        alive[idx[np.asarray(reduced > 0, dtype=bool)]] = False
         if last:
-            if optimum is None and stage.split:
-                alternatives = _alternatives(stage.split, idx[within], outside, per_unit)
+            if plan is None and stage.split:
+                alternatives = _alternatives(stage.split, idx[np.asarray(reduced == 0, dtype=bool)], outside, per_unit)
             break
+        if held:
+            # The parts with an excess keep the plan's places: every plan that ties with it
+            # leaves them alone, and in them it is the lexicographic optimum already.
+            for u, var in held:
+                _hold(state, u, var, arcs_of)
+            stage = _flow_stage(state, coeff, arcs_of)
+            if stage is None or stage.lower != value:
+                raise SolverError("The parts of a plan do not add up to its stage value.")
+            rc = _reduced_costs(state, stage)
         face = _face(state, rc, 0)
         _apply(state, face, arcs_of, into)
         # A unit forced onto an arc, or a home every optimum leaves empty, takes no outside arc.

@@ -369,6 +369,10 @@ PRICE_ABOVE = 400_000
 #: Arcs with a negative reduced cost each unit may take in per round of pricing.
 ARCS_PER_ROUND = 8
 
+#: Arcs within an integrality gap each unit may take in per round of pricing (see
+#: :func:`placering.pipeline.price`): the gap's parts on national want 350 000 arcs at once.
+GAP_ARCS_PER_ROUND = 16
+
 #: Arcs per unit and kind the restricted program starts with: the cheapest, then the nearest.
 FIRST_ARCS = {"kin": 4, "municipal": 8, "consultant": 6, "hvb": 3}
 
@@ -441,7 +445,7 @@ def _by_columns(
     def past(limit: float | None = deadline) -> bool:
         return limit is not None and time.perf_counter() > limit
 
-    def priced(optimum: tuple[int, ...] | None) -> tuple[Pricing, np.ndarray]:
+    def priced(plan: np.ndarray | None) -> tuple[Pricing, np.ndarray]:
         nonlocal rounds
         rounds += 1
         inside, out = np.flatnonzero(keep), np.flatnonzero(~keep)
@@ -459,8 +463,8 @@ def _by_columns(
             unit_size=arcs.unit_size.tolist(),
             home_free=arcs.free_places,
             outside=outside,
-            optimum=optimum,
-            per_unit=ARCS_PER_ROUND,
+            plan=plan,
+            per_unit=ARCS_PER_ROUND if plan is None else GAP_ARCS_PER_ROUND,
         )
         if params.log:
             print(
@@ -488,7 +492,11 @@ def _by_columns(
             return model, attrs.evolve(result, engine=f"{result.engine} ({note})")  # at the whole LP's bound
         if result.proven < len(stages) or past():
             break
-        check, out = priced(result.stage_values)
+        # The plan as each unit's arc (-1: unplaced), for pricing to split its excess by part.
+        on = np.flatnonzero(np.asarray(result.values[: model.n_arcs], dtype=bool))
+        plan = np.full(n_units, -1, dtype=np.int64)
+        plan[np.asarray(model.arc_unit, dtype=np.int64)[on]] = on
+        check, out = priced(plan)
         if check.certified and not check.wanted.size:
             return model, attrs.evolve(result, engine=f"{result.engine} ({note})")
         if past(pricing_deadline):
