@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import time
 from collections import Counter
 from typing import Any
 
@@ -415,6 +416,47 @@ def test_column_generation_under_no_time_keeps_bounds_certified(data: dict[str, 
         assert bound <= optimum[term] + 1e-6, f"bound {term}={bound} above the optimum {optimum[term]}"
     if "optimal" == plan.status:
         assert same_vector(reference.vector, _vector(scenario, plan))
+
+
+def test_column_generation_past_half_its_time_keeps_the_restricted_plan() -> None:
+    """Once pricing has used half the time limit, a restricted optimum it has not certified
+    comes back as it is, ``feasible``, with bounds that hold for every arc, rather than
+    starting another round on a larger program (on this instance the first restricted
+    optimum is not the whole one's; the clock jumps past half the limit after that solve)."""
+    scenario = placering.generate("dalarna", children=150, seed=1)
+    exact = placering.solve(scenario, explain=False)
+
+    class Clock:
+        offset = 0.0
+
+        @staticmethod
+        def perf_counter() -> float:
+            return time.perf_counter() + Clock.offset
+
+    minimise = solve_module._minimise
+    solves: list[tuple[int, ...]] = []
+
+    def late(*args: Any, **kwargs: Any) -> Any:
+        result = minimise(*args, **kwargs)
+        solves.append(result.stage_values)
+        Clock.offset += 600.0
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        _force_pricing(mp)
+        mp.setattr(solve_module, "time", Clock)
+        mp.setattr(solve_module, "_minimise", late)
+        plan = placering.solve(scenario, time_limit=1000, explain=False)
+    assert 1 == len(solves)
+    assert "feasible" == plan.status
+    assert "not certified" in plan.solver.engine
+    assert [] == placering.check_plan(scenario, plan)
+    objective = scenario.policy.effective_objective()
+    assert lex_leq(exact.totals.vector(objective), plan.totals.vector(objective))
+    assert plan.bounds
+    for term, bound in plan.bounds.items():
+        value = getattr(exact.totals, term)
+        assert bound <= value + 1e-6, f"bound {term}={bound} above the optimum {value}"
 
 
 @pytest.mark.parametrize("family", ["dalarna", "siblings-heavy"])
