@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import random
 from typing import Any
@@ -17,6 +18,8 @@ import placering
 import placering.program
 from placering import pipeline
 from placering.solve import build_matching, stages_of
+
+solve_module = importlib.import_module("placering.solve")
 
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
 
@@ -296,3 +299,43 @@ def test_pricing_a_plan_with_a_gap_certifies_only_the_whole_optimum(data: dict[s
         for a in out[found.wanted]:
             keep[a] = True
     pytest.fail("Pricing kept wanting arcs after every arc was in.")
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(data=scenario_dicts(siblings_only=True), seed=st.integers(0, 2**16))
+def test_an_incumbent_changes_no_stage_optimum(data: dict[str, Any], seed: int) -> None:
+    """Given any feasible plan as incumbent (the optimum itself, or units put greedily in a
+    random order), the pipeline proves the same stage optima, and with the optimum it settles
+    every stage a flow bounds from the incumbent, without a search."""
+    scenario = placering.scenario_from_dict(data)
+    model = build_matching(scenario)
+    stages = [solve_module._stage_term(model, stage) for stage in stages_of(model, scenario.policy.effective_objective())]
+    sizes = [unit.size for unit in model.units]
+
+    def minimum(incumbent: list[int] | None) -> placering.program.LexResult:
+        return pipeline.lexicographic_minimum(
+            model.program, stages, n_arcs=model.n_arcs, arc_unit=model.arc_unit, arc_home=model.arc_home,
+            unit_size=sizes, home_free=model.free_places, incumbent=incumbent,
+        )
+
+    plain = minimum(None)
+    assert len(stages) == plain.proven
+    n_base = model.n_arcs + len(sizes)
+    again = minimum(list(plain.values[:n_base]))
+    assert plain.stage_values == again.stage_values
+    methods = again.engine.split("(stages by ")[1].rstrip(")").split(", ")
+    flowable = [all(v < n_base for v in term.vars) for term in stages]
+    assert all(method == "incumbent" for method, flow in zip(methods, flowable, strict=True) if flow)
+
+    rng = random.Random(seed)
+    free = list(model.free_places)
+    greedy = [0] * n_base
+    for u in rng.sample(range(len(sizes)), len(sizes)):
+        ways = [a for a in range(model.n_arcs) if model.arc_unit[a] == u and free[model.arc_home[a]] >= sizes[u]]
+        if ways and rng.random() < 0.8:
+            a = rng.choice(ways)
+            greedy[a] = 1
+            free[model.arc_home[a]] -= sizes[u]
+        else:
+            greedy[model.n_arcs + u] = 1
+    assert plain.stage_values == minimum(greedy).stage_values

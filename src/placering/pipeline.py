@@ -1015,11 +1015,16 @@ def lexicographic_minimum(
     strategy: str = "flow",
     dive: bool = True,
     cpsat: Mapping[str, object] | None = None,
+    incumbent: Sequence[int] | None = None,
 ) -> LexResult:
     """Minimise ``stages[0]``, then ``stages[1]`` among its minimisers, and so on.
 
     ``dive=False`` skips the dive on the optimal face (tests use it to reach the branch and
     bound on small instances). ``cpsat`` goes to every CP-SAT call as raw ``SatParameters``.
+    ``incumbent`` (the arc and unplaced values of a feasible plan) settles every stage, from
+    the first on, where it meets the flow's bound: column generation passes its last
+    restricted optimum, which still holds the LP's values in the stages pricing has not
+    reopened.
 
     The program's first ``n_arcs`` variables are unit-to-home arcs, the next
     ``len(unit_size)`` the units' "unplaced" variables, and any further ones sibling marks.
@@ -1030,7 +1035,9 @@ def lexicographic_minimum(
     n_base = n_arcs + n_units
     state, arcs_of, into = _initial_state(program, n_arcs, arc_unit, arc_home, unit_size, home_free)
     fallback = _complete(program, n_base, [0] * n_arcs + [1] * n_units)
-    best: list[int] | None = None
+    known = None if incumbent is None else _complete(program, n_base, incumbent)
+    best: list[int] | None = known
+    following = known is not None  # the incumbent is optimal in every stage so far
     stage_values: list[int] = []
     proven = 0
     bound: int | None = None
@@ -1056,7 +1063,11 @@ def lexicographic_minimum(
         else:
             stage = _flow_stage(state, coeff, arcs_of)
         lower = stage.lower if stage is not None else 0
-        if stage is not None:
+        if stage is not None and known is not None and following and term.evaluate(known) == lower:
+            # A plan optimal in every stage before, at a bound that holds for all such plans,
+            # is optimal in this one too (the fixings so far may have kept a tied other plan).
+            values, method = known, "incumbent"
+        elif stage is not None:
             if not stage.split:
                 candidate = _complete(program, n_base, stage.base)
                 if all(t.evaluate(candidate) <= z for t, z in state.bounds):
@@ -1134,6 +1145,7 @@ def lexicographic_minimum(
                 break
         assert values is not None
         optimum = term.evaluate(values)
+        following = following and known is not None and term.evaluate(known) == optimum
         how.append(method)
         if log:
             print(

@@ -396,7 +396,13 @@ def _first_arcs(scenario: Scenario, arcs: Arcs) -> np.ndarray:
     return keep
 
 
-def _minimise(model: MatchingModel, stages: list[list[tuple[str, int]]], params: SolveParams, deadline: float | None) -> LexResult:
+def _minimise(
+    model: MatchingModel,
+    stages: list[list[tuple[str, int]]],
+    params: SolveParams,
+    deadline: float | None,
+    incumbent: list[int] | None = None,
+) -> LexResult:
     return lexicographic_minimum(
         model.program,
         [_stage_term(model, stage) for stage in stages],
@@ -411,7 +417,19 @@ def _minimise(model: MatchingModel, stages: list[list[tuple[str, int]]], params:
         log=params.log,
         strategy=params.strategy,
         cpsat=params.cpsat,
+        incumbent=incumbent,
     )
+
+
+def _base(model: MatchingModel, keep: np.ndarray, placed: np.ndarray) -> list[int]:
+    """A plan given as each unit's arc in all arcs (-1: unplaced) as the arc and unplaced
+    values of ``model``, built on the arcs ``keep``."""
+    base = np.zeros(model.n_arcs + len(placed), dtype=np.int64)
+    on = placed >= 0
+    position = np.searchsorted(np.flatnonzero(keep), placed[on])
+    base[position] = 1
+    base[model.n_arcs + np.flatnonzero(~on)] = 1
+    return base.tolist()
 
 
 def _by_columns(
@@ -474,6 +492,7 @@ def _by_columns(
         return found, out
 
     begun = time.perf_counter()
+    placed: np.ndarray | None = None  # the last restricted optimum: each unit's arc in ``arcs``, or -1
     first_bound: int | None = None
     whole_lp: tuple[int, ...] | None = None  # the whole program's lexicographic LP bounds
     while True:
@@ -486,7 +505,9 @@ def _by_columns(
                 break
             keep[out[pricing.wanted]] = True
         model = build_matching(scenario, arcs=arcs, keep=keep)
-        result = _minimise(model, stages, params, deadline)
+        # The last restricted optimum is a plan here too (arcs only join), and it settles at
+        # once every stage where it meets the LP bound (a round re-solves from the start).
+        result = _minimise(model, stages, params, deadline, None if placed is None else _base(model, keep, placed))
         note = f"priced: {model.n_arcs} of {len(arcs)} arcs, {rounds} rounds"
         if whole_lp is not None and result.proven == len(stages) and result.stage_values == whole_lp:
             return model, attrs.evolve(result, engine=f"{result.engine} ({note})")  # at the whole LP's bound
@@ -496,6 +517,7 @@ def _by_columns(
         on = np.flatnonzero(np.asarray(result.values[: model.n_arcs], dtype=bool))
         plan = np.full(n_units, -1, dtype=np.int64)
         plan[np.asarray(model.arc_unit, dtype=np.int64)[on]] = on
+        placed = np.where(plan >= 0, np.flatnonzero(keep)[np.maximum(plan, 0)], -1)  # as indices into ``arcs``
         check, out = priced(plan)
         if check.certified and not check.wanted.size:
             return model, attrs.evolve(result, engine=f"{result.engine} ({note})")
