@@ -248,6 +248,7 @@ class _ReducedCosts:
     homes: np.ndarray
     unit_pi: np.ndarray  # node potential per unit (meaningful for the flow's free units)
     home_pi: np.ndarray  # node potential per home
+    sink_pi: int  # node potential of the sink ("unplaced" arcs and homes' slack end there)
 
 
 @attrs.frozen
@@ -306,6 +307,7 @@ def _reduced_costs(state: _State, stage: _FlowStage) -> _ReducedCosts:
         homes=pi[n_free + homes] - pi[sink],
         unit_pi=np.where(local >= 0, pi[np.maximum(local, 0)], 0),
         home_pi=pi[n_free + homes],
+        sink_pi=pi[sink],
     )
 
 
@@ -1238,8 +1240,7 @@ def _first_bound(
     arrays = state.arrays
     if rc.home_pi.dtype == object or len(stage.free_units) != len(arrays.unit_size):
         return None
-    sink_pi = int(rc.home_pi[0] - rc.homes[0]) if len(rc.home_pi) else 0
-    beta = np.maximum(0, sink_pi - rc.home_pi)
+    beta = np.maximum(0, rc.sink_pi - rc.home_pi)
     best = np.where(state.unplaced_open, stage.coeff.unplaced, np.iinfo(np.int64).max)
     _least_by_unit(best, arrays.arc_unit, stage.coeff.arc + beta[arrays.arc_home])
     _least_by_unit(best, outside.unit, outside_cost + beta[outside.home])
@@ -1278,16 +1279,21 @@ def _excess(state: _State, stage: _FlowStage, rc: _ReducedCosts, plan: np.ndarra
         and np.asarray(state.unplaced_open, dtype=bool)[free[~placed]].all()
     ):
         raise SolverError("The plan to price leaves the optimal face of the stages before.")
-    sink_pi = rc.home_pi[0] - rc.homes[0] if len(rc.homes) else 0
+
+    def on_arcs(arcs: np.ndarray) -> np.ndarray:  # reduced cost per child
+        return coeff.arc[arcs] + rc.unit_pi[arrays.arc_unit[arcs]] - rc.home_pi[arrays.arc_home[arcs]]
+
+    def unplaced(units: np.ndarray) -> np.ndarray:
+        return coeff.unplaced[units] + rc.unit_pi[units] - rc.sink_pi
+
     per_child = np.zeros(len(free), dtype=rc.unit_pi.dtype)
-    per_child[placed] = coeff.arc[arc] + rc.unit_pi[free[placed]] - rc.home_pi[arrays.arc_home[arc]]
-    per_child[~placed] = coeff.unplaced[free[~placed]] + rc.unit_pi[free[~placed]] - sink_pi
+    per_child[placed] = on_arcs(arc)
+    per_child[~placed] = unplaced(free[~placed])
     units = np.zeros(len(size), dtype=rc.unit_pi.dtype)
     units[free] = per_child * size[free]
-    on = stage.flow_arcs
-    mine = arrays.arc_unit[on]
-    np.subtract.at(units, mine, (coeff.arc[on] + rc.unit_pi[mine] - rc.home_pi[arrays.arc_home[on]]) * flow.arc_flow)
-    np.subtract.at(units, free, (coeff.unplaced[free] + rc.unit_pi[free] - sink_pi) * flow.unplaced_flow)
+    # Less what the flow's own places cost in reduced costs.
+    np.subtract.at(units, arrays.arc_unit[stage.flow_arcs], on_arcs(stage.flow_arcs) * flow.arc_flow)
+    np.subtract.at(units, free, unplaced(free) * flow.unplaced_flow)
     load = np.bincount(arrays.arc_home[arc], weights=size[free[placed]], minlength=len(arrays.home_free))
     homes = rc.homes * (load.astype(np.int64) - flow.home_flow)
     if np.asarray(units < 0, dtype=bool).any() or np.asarray(homes < 0, dtype=bool).any():
