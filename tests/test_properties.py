@@ -459,6 +459,41 @@ def test_column_generation_past_half_its_time_keeps_the_restricted_plan() -> Non
         assert bound <= value + 1e-6, f"bound {term}={bound} above the optimum {value}"
 
 
+def test_column_generation_takes_in_more_arcs_after_a_round_that_did_not_improve() -> None:
+    """Each round whose restricted optimum equals the last one's multiplies the arcs a unit
+    may take in by ``GAP_GROWTH``, and the plan is still the whole program's optimum (on this
+    instance, with one arc per unit at first, two rounds in a row bring nothing better)."""
+    scenario = placering.generate("dalarna", children=80, seed=8)
+    exact = placering.solve(scenario, explain=False)
+    price, minimise = solve_module.price, solve_module._minimise
+    allowed: list[int] = []  # per unit, in each pricing of a restricted optimum
+    optima: list[tuple[int, ...]] = []
+
+    def pricing(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("plan") is not None:
+            allowed.append(kwargs["per_unit"])
+        return price(*args, **kwargs)
+
+    def solving(*args: Any, **kwargs: Any) -> Any:
+        result = minimise(*args, **kwargs)
+        optima.append(result.stage_values)
+        return result
+
+    with pytest.MonkeyPatch.context() as mp:
+        _force_pricing(mp)
+        mp.setattr(solve_module, "GAP_ARCS_PER_ROUND", 1)
+        mp.setattr(solve_module, "price", pricing)
+        mp.setattr(solve_module, "_minimise", solving)
+        plan = placering.solve(scenario, explain=False)
+    assert "optimal" == plan.status
+    assert exact.totals == plan.totals
+    assert [] == placering.check_plan(scenario, plan)
+    growth = solve_module.GAP_GROWTH
+    stalled = [sum(optima[j] == optima[j - 1] for j in range(1, i + 1)) for i in range(len(allowed))]
+    assert [growth**n for n in stalled] == allowed
+    assert stalled[-1] >= 1, "the instance no longer has a round that brought nothing better"
+
+
 @pytest.mark.parametrize("family", ["dalarna", "siblings-heavy"])
 def test_column_generation_agrees_on_a_family_instance(family: str) -> None:
     """On a 600-child family instance, pricing from no arcs proves the same totals."""
