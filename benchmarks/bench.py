@@ -142,7 +142,7 @@ def load_configs(paths: Sequence[Path]) -> list[tuple[str, Path | None, float | 
 def run_json(command: list[str], timeout: float) -> tuple[dict[str, Any] | None, str]:
     """Run a worker; its last stdout line as JSON (or None) and a one-line note on failure."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=HERE.parent)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=HERE.parent, check=False)
     except subprocess.TimeoutExpired:
         return None, f"killed after {timeout:.0f} s"
     record = None
@@ -616,10 +616,12 @@ def results_markdown(rows: list[dict[str, Any]], image: str | None) -> str:
     highs = sorted({r["solver_version"] for r in rows if r["method"] == "highs" and r["solver_version"]})
     budgets = sorted({(r["family"], r["budget_s"]) for r in rows})
     lines = [
-        f"Machine: {info['platform']}, {info['cpu']}, {info['cpus']} CPUs, {info['ram']} RAM; Python {info['python']}. "
-        f"Batches: {', '.join(batches)} (UTC). OR-Tools {', '.join(ortools) or '-'}; "
-        f"{'; '.join(highs) or 'HiGHS not run'}. "
-        "placering with one worker, HiGHS with one thread, naive CP-SAT with its defaults.",
+        (
+            f"Machine: {info['platform']}, {info['cpu']}, {info['cpus']} CPUs, {info['ram']} RAM; Python {info['python']}. "
+            f"Batches: {', '.join(batches)} (UTC). OR-Tools {', '.join(ortools) or '-'}; "
+            f"{'; '.join(highs) or 'HiGHS not run'}. "
+            "placering with one worker, HiGHS with one thread, naive CP-SAT with its defaults."
+        ),
         "",
         "Budgets: " + ", ".join(f"{f} {float(b):.0f} s" for f, b in budgets) + ". "
         "Seeds: " + "; ".join(f"{family} {_seed_text(seeds)}" for family, seeds in _seeds_by_family(summary)) + ".",
@@ -637,8 +639,8 @@ def results_markdown(rows: list[dict[str, Any]], image: str | None) -> str:
             + " | ".join(ratios) + " |"
         )
     if any("†" in _ratio_text(v) for s in summary for v in s["ratios"].values()):
-        lines += ["", "† a run on one side did not prove its optimum within the budget, so its time is a lower bound "
-                      "on its time to a proof."]
+        lines += ["", ("† a run on one side did not prove its optimum within the budget, so its time is a lower bound "
+                       "on its time to a proof.")]
     if image:
         lines += ["", f"![median time against instance size, log-log]({image})"]
     return "\n".join(lines)
@@ -753,7 +755,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     console = bench.console
     per_instance = len(configs) + (len(peers) + 1 if peers else 0)

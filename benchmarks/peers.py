@@ -113,7 +113,7 @@ def _bound(term: str, value: float) -> dict[str, Any] | None:
     """A solver's dual bound on an integral objective, rounded up; ``None`` when it has none."""
     if not math.isfinite(value):
         return None
-    return {"term": term, "value": int(math.ceil(value - 1e-6))}
+    return {"term": term, "value": math.ceil(value - 1e-6)}
 
 
 # --- mcf: the floor -------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def run_highs(inst: Instance, time_limit: float) -> dict[str, Any]:
         stages.append({"term": t, "status": h.modelStatusToString(model_status),
                        "s": round(time.perf_counter() - t0, 4), "nodes": int(info.mip_node_count)})
         if model_status == highspy.HighsModelStatus.kOptimal and incumbent is not None:
-            value = int(round(float(cost @ incumbent)))
+            value = round(float(cost @ incumbent))
             proven.append(t)
             nz = np.flatnonzero(cost).astype(np.int32)
             h.addRow(-highspy.kHighsInf, float(value), nz.size, nz, cost[nz])
@@ -330,7 +330,7 @@ def run_cpsat_naive(inst: Instance, time_limit: float) -> dict[str, Any]:
                 on_arc[a] = solver.boolean_value(x[u, h])
             solution = (on_arc, np.array([solver.boolean_value(v) for v in unplaced], dtype=bool))
         if status == cp_model.OPTIMAL:
-            value = int(round(solver.objective_value))
+            value = round(solver.objective_value)
             proven.append(t)
             model.add(terms[t] <= value)
             continue
@@ -394,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                "arcs": inst.n_arcs, "objective": inst.objective}
     try:
         record |= RUNNERS[args.method](inst, args.time_limit)
-    except Exception as error:  # one JSON line even when the peer fails
+    except Exception as error:  # noqa: BLE001 (one JSON line even when the peer fails)
         record |= {"status": f"error: {type(error).__name__}: {error}", "totals": None}
         record["peak_rss_mib"] = _rss_mib()
         _emit(record)

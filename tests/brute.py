@@ -60,7 +60,7 @@ def may_place(scenario: Scenario, child: Any, home: Any) -> bool:
     limit = limit_for(scenario, child, home)  # rule 5
     if limit is not None and scenario.region.km(child.municipality, home.municipality) > limit:
         return False
-    if policy.pooling == "isolated" and home.kind == "municipal" and home.owner != child.municipality:  # rule 6
+    if policy.pooling == "isolated" and home.kind == "municipal" and home.owner != child.municipality:  # rule 6  # noqa: SIM103 (one test per rule)
         return False
     return True
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from test_cli import run
 
 import placering
-from placering.synth import FAMILIES, county_xl_region, national_region
-
-from test_cli import run
+from placering.synth import county_xl_region, national_region
 
 BEST_KNOWN = Path(__file__).resolve().parents[1] / "benchmarks" / "best-known"
 

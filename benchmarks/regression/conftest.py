@@ -10,7 +10,7 @@ import pytest
 
 pytest.importorskip("pytest_benchmark", reason="pytest-benchmark is not installed (pip install '.[bench]')")
 
-import placering  # noqa: E402
+import placering
 
 
 class _Scenarios(dict):  # type: ignore[type-arg]

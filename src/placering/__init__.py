@@ -24,7 +24,14 @@ from placering.io import (
 from placering.params import SolveParams
 from placering.policy import KINDS, TERMS, Policy
 from placering.region import Municipality, Region, Road
-from placering.result import Assignment, Explanation, MunicipalityBreakdown, Plan, Totals, Unplacement
+from placering.result import (
+    Assignment,
+    Explanation,
+    MunicipalityBreakdown,
+    Plan,
+    Totals,
+    Unplacement,
+)
 from placering.scenario import Scenario
 from placering.solve import solve
 from placering.synth import generate
@@ -39,8 +46,8 @@ __all__ = [
     "InvalidInputError",
     "Municipality",
     "MunicipalityBreakdown",
-    "Plan",
     "PlaceringError",
+    "Plan",
     "Policy",
     "Region",
     "Road",

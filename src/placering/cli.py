@@ -24,7 +24,8 @@ from placering.params import SolveParams
 from placering.result import DAYS_PER_YEAR, Plan
 from placering.scenario import Scenario
 from placering.solve import solve as solve_scenario
-from placering.synth import DEFAULT_CHILDREN, FAMILIES, generate as generate_scenario
+from placering.synth import DEFAULT_CHILDREN, FAMILIES
+from placering.synth import generate as generate_scenario
 
 __all__ = ["app", "main"]
 

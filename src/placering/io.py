@@ -34,8 +34,8 @@ from placering.result import (
 from placering.scenario import Scenario
 
 __all__ = [
-    "SCENARIO_FORMAT",
     "PLAN_FORMAT",
+    "SCENARIO_FORMAT",
     "load_region",
     "plan_from_dict",
     "plan_to_dict",

@@ -394,7 +394,8 @@ def _ongoing(
 
         def admits(j: int) -> bool:  # rules 1-3 for the whole family: cheap, so checked first
             h = homes[j]
-            return free[j] >= n and needs <= h.competences and h.min_age <= young and old <= h.max_age and care <= h.max_care_level
+            # Called only within this iteration, so the family's values are the current ones.
+            return free[j] >= n and needs <= h.competences and h.min_age <= young and old <= h.max_age and care <= h.max_care_level  # noqa: B023
 
         options = [j for j in candidates if admits(j) and all(exclusion(draft, c, homes[j]) is None for c in people)]
         if draft.policy.max_km["hvb"] is None:
