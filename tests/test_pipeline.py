@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import random
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -142,6 +143,7 @@ def _assignments(draw: st.DrawFn) -> dict[str, Any]:
         "arc_costs": [[draw(st.integers(0, 9)) for _ in arcs] for _ in range(2)],
         "unplaced_costs": [[draw(st.integers(0, 20)) for _ in sizes] for _ in range(2)],
         "held": draw(st.sets(st.integers(0, len(arcs) - 1), max_size=2)) if arcs else set(),
+        "hint_seed": draw(st.integers(0, 2**16)),
     }
 
 
@@ -149,7 +151,8 @@ def _assignments(draw: st.DrawFn) -> dict[str, Any]:
 @given(data=_assignments())
 def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any]) -> None:
     """``_by_mip`` against enumeration: the units held beforehand take places in the part's
-    homes, and a first stage with an integrality gap must stay at its optimum in the second."""
+    homes, and a first stage with an integrality gap must stay at its optimum in the second.
+    Given any plan as a hint (a bound it fixes arcs against), it finds the same optimum."""
     sizes, arcs = data["sizes"], data["arcs"]
     n_arcs, n_units = len(arcs), len(sizes)
     arc_unit, arc_home = [u for u, _ in arcs], [h for _, h in arcs]
@@ -174,28 +177,46 @@ def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any])
             sum(sizes[u] * int(c.arc[v] if v < n_arcs else c.unplaced[u]) for u, v in choice.items()) for c in coeffs
         )
 
-    best: tuple[int, ...] | None = None
     units = sorted(part)
+    plans: list[tuple[tuple[int, ...], list[int]]] = []  # every plan of the part and its vector
     for picks in itertools.product(*[[*arcs_of[u], n_arcs + u] for u in units]):
         used = list(load)
         for u, v in zip(units, picks, strict=True):
             if v < n_arcs:
                 used[arc_home[v]] += sizes[u]
         if all(x <= cap for x, cap in zip(used, data["capacity"], strict=True)):
-            value = vector(dict(zip(units, picks, strict=True)))
-            best = value if best is None else min(best, value)
-    assert best is not None  # every unit may stay unplaced
-    found = pipeline._by_mip(state, coeffs, arcs_of, into, part, deadline=None, seed=0, log=False)
-    assert found is not None
-    choice = {u: next(v for v in (*arcs_of[u], n_arcs + u) if found[v]) for u in part}
-    assert all(sum(found[v] for v in (*arcs_of[u], n_arcs + u)) == 1 for u in part)
-    assert not any(found[v] for u in held for v in (*arcs_of[u], n_arcs + u))
-    used = list(load)
-    for u, v in choice.items():
-        if v < n_arcs:
-            used[arc_home[v]] += sizes[u]
-    assert all(x <= cap for x, cap in zip(used, data["capacity"], strict=True))
-    assert vector(choice) == best
+            plans.append((vector(dict(zip(units, picks, strict=True))), list(picks)))
+    assert plans  # every unit may stay unplaced
+    plans.sort()
+    best = plans[0][0]
+
+    def as_values(picks: list[int]) -> list[int]:
+        values = [0] * (n_arcs + n_units)
+        for v in picks:
+            values[v] = 1
+        return values
+
+    # Hints: the best plan at each of the four lowest first-stage values (the optimum and the
+    # plans just above it, which must not pass for it), and any choice at all (it may overfill
+    # a home: then it is no plan and bounds nothing).
+    rng = random.Random(data["hint_seed"])
+    lowest: dict[int, list[int]] = {}
+    for value, picks in plans:
+        if len(lowest) < 4 or value[0] in lowest:
+            lowest.setdefault(value[0], picks)
+    anything = [rng.choice([*arcs_of[u], n_arcs + u]) for u in units]
+    for given_hint in (None, *(as_values(picks) for picks in lowest.values()), as_values(anything)):
+        found = pipeline._by_mip(state, coeffs, arcs_of, into, part, deadline=None, seed=0, log=False, hint=given_hint)
+        assert found is not None
+        choice = {u: next(v for v in (*arcs_of[u], n_arcs + u) if found[v]) for u in part}
+        assert all(sum(found[v] for v in (*arcs_of[u], n_arcs + u)) == 1 for u in part)
+        assert not any(found[v] for u in held for v in (*arcs_of[u], n_arcs + u))
+        used = list(load)
+        for u, v in choice.items():
+            if v < n_arcs:
+                used[arc_home[v]] += sizes[u]
+        assert all(x <= cap for x, cap in zip(used, data["capacity"], strict=True))
+        assert vector(choice) == best
 
 
 def test_alternatives_are_the_best_ranked_face_arcs_of_split_units_only() -> None:
@@ -301,6 +322,27 @@ def test_pricing_a_plan_with_a_gap_certifies_only_the_whole_optimum(data: dict[s
     pytest.fail("Pricing kept wanting arcs after every arc was in.")
 
 
+def _with_incumbent(scenario: placering.Scenario, **options: Any) -> tuple[Any, Any, Callable[..., Any]]:
+    """The scenario's matching, its stages, and its lexicographic minimum given an incumbent."""
+    model = build_matching(scenario)
+    stages = [solve_module._stage_term(model, stage) for stage in stages_of(model, scenario.policy.effective_objective())]
+
+    def minimum(incumbent: list[int] | None) -> placering.program.LexResult:
+        return pipeline.lexicographic_minimum(
+            model.program, stages, n_arcs=model.n_arcs, arc_unit=model.arc_unit, arc_home=model.arc_home,
+            unit_size=[unit.size for unit in model.units], home_free=model.free_places, incumbent=incumbent,
+            **options,
+        )
+
+    return model, stages, minimum
+
+
+def _searches_off(mp: pytest.MonkeyPatch) -> None:
+    """Every part the flows leave split goes to the MIP (the dive is off by an argument)."""
+    mp.setattr(pipeline, "PART_BRANCH_BUDGET", 0)
+    mp.setattr(pipeline, "BRANCH_BUDGET", 0)
+
+
 @settings(max_examples=60, **SETTINGS)
 @given(data=scenario_dicts(siblings_only=True), seed=st.integers(0, 2**16))
 def test_an_incumbent_changes_no_stage_optimum(data: dict[str, Any], seed: int) -> None:
@@ -308,15 +350,8 @@ def test_an_incumbent_changes_no_stage_optimum(data: dict[str, Any], seed: int) 
     random order), the pipeline proves the same stage optima, and with the optimum it settles
     every stage a flow bounds from the incumbent, without a search."""
     scenario = placering.scenario_from_dict(data)
-    model = build_matching(scenario)
-    stages = [solve_module._stage_term(model, stage) for stage in stages_of(model, scenario.policy.effective_objective())]
+    model, stages, minimum = _with_incumbent(scenario)
     sizes = [unit.size for unit in model.units]
-
-    def minimum(incumbent: list[int] | None) -> placering.program.LexResult:
-        return pipeline.lexicographic_minimum(
-            model.program, stages, n_arcs=model.n_arcs, arc_unit=model.arc_unit, arc_home=model.arc_home,
-            unit_size=sizes, home_free=model.free_places, incumbent=incumbent,
-        )
 
     plain = minimum(None)
     assert len(stages) == plain.proven
@@ -339,3 +374,36 @@ def test_an_incumbent_changes_no_stage_optimum(data: dict[str, Any], seed: int) 
         else:
             greedy[model.n_arcs + u] = 1
     assert plain.stage_values == minimum(greedy).stage_values
+
+
+def test_an_incumbent_above_a_parts_bound_narrows_its_mip() -> None:
+    """On a Dalarna sample whose second stage leaves a gap, the MIP over a part's whole node
+    (its optimal face has no plan) sees fewer arcs when given the optimum as incumbent than
+    when the incumbent is kept from it, and proves the same stage optima."""
+    scenario = placering.generate("dalarna", children=150, seed=1)
+    nodes: list[int] = []  # arcs in each MIP over a whole node (one surely holding a plan)
+    assignment, by_mip = pipeline.assignment_minimum, pipeline._by_mip
+
+    def counting(**kwargs: Any) -> Any:
+        if kwargs["surely_feasible"]:
+            nodes.append(len(kwargs["arc_unit"]))
+        return assignment(**kwargs)
+
+    def unhinted(*args: Any, **kwargs: Any) -> Any:
+        return by_mip(*args, **(kwargs | {"hint": None}))
+
+    with pytest.MonkeyPatch.context() as mp:
+        _searches_off(mp)
+        mp.setattr(pipeline, "assignment_minimum", counting)
+        model, _, minimum = _with_incumbent(scenario, dive=False)
+        plain = minimum(None)
+        optimum = list(plain.values[: model.n_arcs + len(model.units)])
+        nodes.clear()
+        narrowed = minimum(optimum)
+        with_hint = list(nodes)
+        nodes.clear()
+        mp.setattr(pipeline, "_by_mip", unhinted)
+        wide = minimum(optimum)
+    assert plain.stage_values == narrowed.stage_values == wide.stage_values
+    assert len(with_hint) == len(nodes) > 0
+    assert all(n < w for n, w in zip(with_hint, nodes, strict=True))

@@ -749,6 +749,32 @@ def _by_mip(
         for u in part.tolist():
             choice[local[u]] = next((a for a in arcs_of[u] if hint[a]), -1 if hint[n_arcs + u] else -2)
 
+    def value_of(on: _State, coeff: _Costs, chosen: np.ndarray | None) -> int | None:
+        """``chosen``'s value over the part, if it is a plan of the part in ``on`` that the MIP
+        would accept (each unit on an active arc or open unplaced, no home over its places, a
+        full home the part reaches exactly full, every cap kept); else ``None``."""
+        if chosen is None or np.asarray(chosen < -1, dtype=bool).any():
+            return None
+        placed = chosen >= 0
+        arcs, sizes = chosen[placed], arrays.unit_size[part]
+        if not (
+            np.asarray(on.active, dtype=bool)[arcs].all()
+            and np.asarray(on.unplaced_open, dtype=bool)[part[~placed]].all()
+        ):
+            return None
+        load = np.bincount(arrays.arc_home[arcs], weights=sizes[placed], minlength=len(places)).astype(np.int64)
+        reached = np.zeros(len(places), dtype=bool)
+        reached[arrays.arc_home[np.asarray(on.active, dtype=bool) & mine[arrays.arc_unit]]] = True
+        if (load > places).any() or (load != places)[reached & np.asarray(on.full, dtype=bool)].any():
+            return None
+
+        def value(costs: _Costs) -> int:
+            return int((costs.arc[arcs] * sizes[placed]).sum()) + int((costs.unplaced[part[~placed]] * sizes[~placed]).sum())
+
+        if any(value(kept) > limit for kept, limit in caps):
+            return None
+        return value(coeff)
+
     def flow_choice(stage: _FlowStage, fill: int) -> np.ndarray:
         """The arcs of the units the flow keeps whole, ``fill`` for the others."""
         chosen = np.full(len(part), fill, dtype=np.int64)
@@ -792,6 +818,10 @@ def _by_mip(
             # The flow keeps the part whole and within every earlier optimum: no MIP needed.
             choice = flow_choice(stage, -1)
             value = flow_value
+        elif (upper := value_of(node, coeff, choice)) is not None and upper <= flow_value:
+            if upper < flow_value:
+                raise SolverError(f"A plan of a part has value {upper}, below its flow bound {flow_value}.")
+            value = upper  # the hint (column generation's last plan) meets the part's bound
         else:
             left = None if deadline is None else deadline - time.perf_counter()
             if left is not None and left <= 0:
@@ -809,7 +839,14 @@ def _by_mip(
                 raise SolverError(f"A plan on a part's optimal face has value {result.objective}, not {flow_value}.")
             if result.infeasible:
                 left = None if deadline is None else deadline - time.perf_counter()
-                result, plan = settle(node, coeff, left, exists=True)
+                wide = node
+                if upper is not None:
+                    # Reduced-cost fixing against the hint: a plan using an arc priced above
+                    # the hint's excess over the bound is worse than the hint, so only arcs
+                    # within it stay (on national's km part, a few percent of the node's).
+                    wide = _copy(node)
+                    _apply(wide, _face(wide, rc, upper - flow_value), arcs_of, into)
+                result, plan = settle(wide, coeff, left, exists=True)
             if not result.proven or plan is None or result.objective is None:
                 return None
             choice, value = plan, result.objective
@@ -1083,11 +1120,16 @@ def lexicographic_minimum(
 
                 def mip(
                     on: _State, units: set[int], hint: Sequence[int] | None, coeffs: list[_Costs] | None = coeffs,
-                    mips: list[set[int]] = mips,
+                    mips: list[set[int]] = mips, so_far: Sequence[int] | None = known if following else None,
                 ) -> list[int] | None:
                     assert coeffs is not None
                     mips.append(units)
-                    return _by_mip(on, coeffs, arcs_of, into, units, deadline=deadline, seed=seed, log=log, hint=hint)
+                    # An incumbent optimal in the stages so far is a near-optimal start, and its
+                    # value a bound to fix arcs against (:func:`_by_mip`).
+                    return _by_mip(
+                        on, coeffs, arcs_of, into, units, deadline=deadline, seed=seed, log=log,
+                        hint=so_far if hint is None else hint,
+                    )
 
                 parted = _by_part(state, stage, coeff, coeffs, arcs_of, into, dive=dive, deadline=deadline, mip=mip)
                 if parted is not None:
