@@ -451,7 +451,9 @@ def _by_columns(
     First the restricted LP is grown until it is the whole LP at every stage; then the exact
     pipeline solves the restricted program, and pricing against its plan either certifies it
     or names the outside arcs that could still beat it (those priced below the plan's excess
-    over the LP in the parts of the program they touch), which join before the next round.
+    over the LP in the parts of the program they touch), which join before the next round:
+    ``GAP_ARCS_PER_ROUND`` per unit, ``GAP_GROWTH`` times as many after each round that did
+    not improve the plan. Each round's solve gets the last plan as its incumbent.
     Under a time limit, an uncertified plan comes with the first stage's Lagrangian bound.
     """
     keep = _first_arcs(scenario, arcs)
