@@ -407,3 +407,22 @@ def test_an_incumbent_above_a_parts_bound_narrows_its_mip() -> None:
     assert plain.stage_values == narrowed.stage_values == wide.stage_values
     assert len(with_hint) == len(nodes) > 0
     assert all(n < w for n, w in zip(with_hint, nodes, strict=True))
+
+
+def test_an_incumbent_sends_split_parts_straight_to_the_mip() -> None:
+    """Given an incumbent optimal in the stages so far, a part the flow leaves split goes to the
+    MIP without a dive or a branch and bound (which would only repeat its face check), and the
+    stage optima are those found with the searches."""
+    scenario = placering.generate("dalarna", children=150, seed=1)
+    model, _, minimum = _with_incumbent(scenario)
+    plain = minimum(None)
+    assert "flow by part" in plain.engine  # the flows split a sibling group here
+
+    def no_search(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a search ran although the MIP had an incumbent")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pipeline, "_dive_exact", no_search)
+        mp.setattr(pipeline, "_lex_branch_and_bound", no_search)
+        again = minimum(list(plain.values[: model.n_arcs + len(model.units)]))
+    assert plain.stage_values == again.stage_values

@@ -608,6 +608,7 @@ def _by_part(
     dive: bool,
     deadline: float | None,
     mip: Callable[[_State, set[int], Sequence[int] | None], list[int] | None] | None = None,
+    hinted: bool = False,
 ) -> tuple[list[int], list[tuple[int, int]]] | None:
     """Make the split sibling groups whole one independent part of the matching at a time.
 
@@ -621,6 +622,10 @@ def _by_part(
     plan as a hint. Those two give the part's final places, returned as ``(unit, var)`` pairs
     to hold. Returns the stage's plan (arc and unplaced values) and those pairs, or ``None``
     when the whole matching is one part or a search gives up.
+
+    ``hinted``: ``mip`` holds an incumbent optimal in the stages so far, so every part goes
+    straight to it (it settles a part the incumbent is optimal in at once, and otherwise looks
+    on the optimal face first, which is what the dive would do, only exactly).
     """
     parts: list[set[int]] = []
     covered: set[int] = set()
@@ -652,7 +657,7 @@ def _by_part(
             return None
         found = (
             _dive_exact(sub, coeff, local, arcs_of, into, budget=8 * len(split & part) + 40, focus=part, deadline=deadline)
-            if dive
+            if dive and not hinted
             else None
         )
         final = found is None
@@ -660,7 +665,7 @@ def _by_part(
             if coeffs is None:
                 return None
             # A flow on a large part is slow, and its branch and bound rarely closes there.
-            budget = BRANCH_BUDGET if mip is None else 0 if len(part) > MIP_FIRST else PART_BRANCH_BUDGET
+            budget = BRANCH_BUDGET if mip is None else 0 if len(part) > MIP_FIRST or hinted else PART_BRANCH_BUDGET
             guess, done = None, False
             if budget:
                 guess, _, done = _lex_branch_and_bound(
@@ -1131,7 +1136,11 @@ def lexicographic_minimum(
                         hint=so_far if hint is None else hint,
                     )
 
-                parted = _by_part(state, stage, coeff, coeffs, arcs_of, into, dive=dive, deadline=deadline, mip=mip)
+                # On a column generation round's incumbent the searches would only repeat the MIP.
+                hinted = known is not None and following and coeffs is not None
+                parted = _by_part(
+                    state, stage, coeff, coeffs, arcs_of, into, dive=dive, deadline=deadline, mip=mip, hinted=hinted
+                )
                 if parted is not None:
                     base, held = parted
                     for u, var in held:
@@ -1147,7 +1156,7 @@ def lexicographic_minimum(
                 else:
                     dived = (
                         _dive_exact(state, coeff, stage, arcs_of, into, budget=8 * len(stage.split) + 40, deadline=deadline)
-                        if dive
+                        if dive and not hinted
                         else None
                     )
                     if dived is not None:
@@ -1155,7 +1164,7 @@ def lexicographic_minimum(
                 if values is None and coeffs is not None:
                     free = {u for u, var in enumerate(state.forced) if var is None}
                     found, done = None, False
-                    if len(free) <= MIP_FIRST:
+                    if len(free) <= MIP_FIRST and not hinted:
                         found, _, done = _lex_branch_and_bound(
                             state, coeffs, arcs_of, into, budget=BRANCH_BUDGET, deadline=deadline
                         )
