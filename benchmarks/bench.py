@@ -425,30 +425,14 @@ class Bench:
             return
         name, record = min(proven, key=lambda item: item[1]["wall_s"])
         totals = record["totals"]
-        keys = ("unplaced", "hvb", "consultant", "split_siblings", "cost_per_day", "km")
         proven_by = f"placering {record.get('placering_version')} ({record.get('engine')})"
         highs = [r for r in rows if r["method"] == "highs" and r["status"] == "optimal"]
         if highs and all(float(highs[0][k]) == float(totals[k]) for k in TOTALS):
             proven_by += f"; confirmed by HiGHS ({highs[0]['solver_version']})"
-        data = {
-            "family": family,
-            "seed": seed,
-            "scenario_sha256": sha,
-            "totals": {k: totals[k] for k in keys},
-            "bound": {k: totals[k] for k in keys},
-            "status": "optimal",
-            "proven_by": proven_by,
-            "measured": {"date": now(), "wall_s": record["wall_s"], "config": name, "batch": self.batch},
-        }
-        path = self.args.best_known / f"{family}-seed{seed}.json"
-        old = self.best_known(family, seed)
-        if old is not None and old.get("scenario_sha256") == sha and any(
-            float(old["totals"][k]) != float(totals[k]) for k in TOTALS
-        ):
-            self.disagree(f"{family} seed {seed}: placering proved {data['totals']}, but {path} holds the proven "
-                          f"{old['totals']}; file kept")
-            return
-        write_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+        measured = {"date": now(), "wall_s": record["wall_s"], "config": name, "batch": self.batch}
+        disagreement = write_best_known(self.args.best_known, family, seed, sha, totals, proven_by, measured)
+        if disagreement:
+            self.disagree(disagreement)
 
     def warn(self, text: str) -> None:
         self.console.print(f"[yellow]warning:[/] {text}", highlight=False)
@@ -471,6 +455,33 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+BEST_KNOWN_KEYS = ("unplaced", "hvb", "consultant", "split_siblings", "cost_per_day", "km")
+
+
+def write_best_known(folder: Path, family: str, seed: int, sha: str, totals: dict[str, Any], proven_by: str,
+                     measured: dict[str, Any]) -> str | None:
+    """Write ``FOLDER/FAMILY-seedSEED.json`` for a proven optimum; or, when that file already
+    holds another proven optimum of the same scenario, keep it and return why."""
+    path = folder / f"{family}-seed{seed}.json"
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("scenario_sha256") == sha and any(float(old["totals"][k]) != float(totals[k]) for k in TOTALS):
+            return (f"{family} seed {seed}: placering proved { {k: totals[k] for k in BEST_KNOWN_KEYS} }, "
+                    f"but {path} holds the proven {old['totals']}; file kept")
+    data = {
+        "family": family,
+        "seed": seed,
+        "scenario_sha256": sha,
+        "totals": {k: totals[k] for k in BEST_KNOWN_KEYS},
+        "bound": {k: totals[k] for k in BEST_KNOWN_KEYS},
+        "status": "optimal",
+        "proven_by": proven_by,
+        "measured": measured,
+    }
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+    return None
 
 
 def method_label(row: dict[str, Any]) -> str:

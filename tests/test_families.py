@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -138,3 +141,34 @@ def test_best_known_optima_are_reproduced(path: Path) -> None:
         "cost_per_day": plan.totals.cost_per_day,
         "km": plan.totals.km,
     }
+
+
+def _record_best(*args: str) -> Any:
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "record_best.py"
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_a_plan_placering_solve_proved_becomes_the_best_known_file(tmp_path: Path) -> None:
+    """`benchmarks/record_best.py` turns a `placering solve` proof into the same best-known
+    totals as the harness's; it refuses another family's scenario, and keeps a file holding a
+    different proven optimum of the same scenario (exit status 3)."""
+    scenario, plan = tmp_path / "s.json", tmp_path / "p.json"
+    assert 0 == run("generate", "--family", "scarce", "--seed", "1", "--inline-region", "--out", str(scenario)).returncode
+    assert 0 == run("solve", str(scenario), "--out", str(plan)).returncode
+    folder = tmp_path / "best"
+    done = _record_best("scarce", "1", str(scenario), str(plan), "--best-known", str(folder))
+    assert 0 == done.returncode, done.stderr
+    written = json.loads((folder / "scarce-seed1.json").read_text())
+    committed = json.loads((BEST_KNOWN / "scarce-seed1.json").read_text())
+    assert (committed["scenario_sha256"], committed["totals"]) == (written["scenario_sha256"], written["totals"])
+    assert "optimal" == written["status"]
+
+    wrong = _record_best("scarce", "2", str(scenario), str(plan), "--best-known", str(folder))
+    assert 2 == wrong.returncode
+    assert 1 == len(wrong.stderr.strip().splitlines())
+
+    written["totals"]["km"] += 1
+    (folder / "scarce-seed1.json").write_text(json.dumps(written))
+    kept = _record_best("scarce", "1", str(scenario), str(plan), "--best-known", str(folder))
+    assert 3 == kept.returncode
+    assert written == json.loads((folder / "scarce-seed1.json").read_text())
