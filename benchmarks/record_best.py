@@ -52,14 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.plan}: check_plan finds {len(violations)} violations, the first: {violations[0]}",
               file=sys.stderr)
         return 2
-    totals = {
-        "unplaced": plan.totals.unplaced,
-        "hvb": plan.totals.hvb,
-        "consultant": plan.totals.consultant,
-        "split_siblings": plan.totals.split_siblings,
-        "cost_per_day": plan.totals.cost_per_day,
-        "km": plan.totals.km,
-    }
+    totals = plan.totals.to_dict()
     proven_by = f"placering {_version()} ({plan.solver.engine}), one `placering solve` run; plan checked by check_plan"
     measured = {"date": now(), "wall_s": plan.solver.wall_s, "config": "default", "batch": "placering solve"}
     disagreement = write_best_known(args.best_known, args.family, args.seed, sha, totals, proven_by, measured)
