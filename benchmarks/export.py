@@ -71,7 +71,7 @@ def _kept_offsets(scenario: Any, objective: Sequence[str], scales: dict[str, int
 
 def model_arrays(scenario: Any, model: Any = None) -> dict[str, np.ndarray]:
     """The arrays ``export_arcs`` writes, built from ``build_matching(scenario)`` (or ``model``)."""
-    from placering.solve import build_matching, stages_of
+    from placering.matching import build_matching, stages_of
 
     if model is None:
         model = build_matching(scenario)

@@ -170,6 +170,33 @@ def test_from_file_fills_missing_keys_with_the_defaults(tmp_path: Path) -> None:
     assert 10.0 == SolveParams.from_file(write(tmp_path, "time_limit = 10\n")).time_limit
 
 
+def test_tuning_reads_from_its_table_and_round_trips(tmp_path: Path) -> None:
+    """A ``[tuning]`` table sets the pipeline's knobs, the rest keep their defaults; to_dict
+    leaves tuning out at its defaults and writes it in full otherwise, and reads back equal."""
+    text = "[tuning]\nbranch_budget = 10\ndive = false\n[tuning.first_arcs]\nhvb = 1\n"
+
+    params = SolveParams.from_file(write(tmp_path, text))
+
+    assert 10 == params.tuning.branch_budget
+    assert not params.tuning.dive
+    assert {"kin": 4, "municipal": 8, "consultant": 6, "hvb": 1} == dict(params.tuning.first_arcs)
+    assert placering.Tuning().greedy_budget == params.tuning.greedy_budget
+    assert "tuning" not in SolveParams().to_dict()
+    assert SolveParams(**params.to_dict()) == params
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        params.tuning.dive = True  # type: ignore[misc]
+
+
+def test_tuning_reaches_the_pipeline(small: placering.Scenario) -> None:
+    """Knobs set in ``tuning`` change how stages are settled, never what they settle to."""
+    default = placering.solve(small, SolveParams(), explain=False)
+    priced = placering.solve(small, SolveParams(tuning=placering.Tuning(price_above=0)), explain=False)
+
+    assert 0 == default.solver.pricing_rounds
+    assert priced.solver.pricing_rounds > 0
+    assert default.totals == priced.totals
+
+
 @pytest.mark.parametrize(
     ("text", "parts"),
     [
@@ -188,6 +215,12 @@ def test_from_file_fills_missing_keys_with_the_defaults(tmp_path: Path) -> None:
         ("[cpsat.search_branching]\nx = 1\n", ("cpsat.search_branching must be one of",)),
         ("seed = \n", ("is not valid TOML", "line 1")),
         ("[cpsat]\n[cpsat]\n", ("is not valid TOML",)),
+        ("tuning = 3\n", ("parameters: tuning must be a table, got 3",)),
+        ("[tuning]\nbranch_budjet = 5\n", ("tuning: unknown field 'branch_budjet'",)),
+        ("[tuning]\ngap_growth = 0\n", ("tuning: gap_growth must be >= 1, got 0",)),
+        ("[tuning]\ndive = 1\n", ("tuning: dive must be",)),
+        ("[tuning.first_arcs]\nkinship = 2\n", ("tuning: first_arcs.kinship is not a kind of home",)),
+        ("[tuning.first_arcs]\nhvb = -1\n", ("tuning: first_arcs.hvb must be a whole number from 0",)),
     ],
 )
 def test_from_file_is_strict(tmp_path: Path, text: str, parts: tuple[str, ...]) -> None:
@@ -234,6 +267,8 @@ def test_digest_is_stable_and_tracks_every_value() -> None:
         FULL.replace(cpsat={**FULL.cpsat, "linearization_level": 1}),
         FULL.replace(cpsat={**FULL.cpsat, "subsolvers": ["core", "max_lp"]}),
         attrs.evolve(FULL, time_limit=None),
+        attrs.evolve(FULL, tuning=placering.Tuning(branch_budget=1)),
+        attrs.evolve(FULL, tuning=placering.Tuning(first_arcs={"hvb": 1})),
     ]
     assert len({digest, *(p.digest() for p in changed)}) == len(changed) + 1
 
@@ -310,7 +345,7 @@ def test_cli_solve_reads_the_params_file_and_explicit_options_win(tmp_path: Path
     plan = json.loads((tmp_path / "plan.json").read_text())
     assert "optimal" == plan["status"]
     assert (7, 1) == (plan["solver"]["seed"], plan["solver"]["workers"])
-    assert "stages by cp-sat" in plan["solver"]["engine"]
+    assert {"cp-sat"} == {stage["method"] for stage in plan["solver"]["by_stage"]}
 
 
 def test_cli_solve_summary_with_params(tmp_path: Path, contract_dir: Path) -> None:

@@ -1,8 +1,7 @@
-"""The flow-first pipeline's parts: potentials, reduced-cost fixing and its fallbacks."""
+"""The matching package's parts: potentials, reduced-cost fixing, pricing, the MIP and its fallbacks."""
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import random
 from collections.abc import Callable
@@ -17,10 +16,13 @@ from strategies import scenario_dicts
 
 import placering
 import placering.program
-from placering import pipeline
-from placering.solve import build_matching, stages_of
+from placering import _ortools
+from placering.matching import duals, lexicographic, mip, pricing, split
+from placering.matching import state as matching_state
+from placering.matching.model import build_matching, stage_term, stages_of
 
-solve_module = importlib.import_module("placering.solve")
+#: Every part the flows leave split goes to the MIP: no dive, no branch and bound.
+SEARCHES_OFF = placering.Tuning(dive=False, part_branch_budget=0, branch_budget=0)
 
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
 
@@ -42,8 +44,8 @@ def test_vectorised_potentials_agree_with_the_exact_queue_version(seed: int) -> 
     """Both Bellman-Ford versions give the same shortest distances, and reduced costs are >= 0."""
     arcs = _random_graph(seed, nodes=30, arcs=120, big=False)
 
-    fast = pipeline._potentials(30, arcs)
-    exact = pipeline._potentials_exact(30, arcs)
+    fast = duals.potentials(30, arcs)
+    exact = duals.potentials_exact(30, arcs)
 
     assert exact == fast
     assert all(c + fast[x] - fast[y] >= 0 for x, y, c in arcs)
@@ -53,7 +55,7 @@ def test_potentials_fall_back_to_python_integers_beyond_int64() -> None:
     """Costs too large for int64 still give exact potentials."""
     arcs = _random_graph(7, nodes=12, arcs=40, big=True)
 
-    pi = pipeline._potentials(12, arcs)
+    pi = duals.potentials(12, arcs)
 
     assert all(c + pi[x] - pi[y] >= 0 for x, y, c in arcs)
 
@@ -61,9 +63,9 @@ def test_potentials_fall_back_to_python_integers_beyond_int64() -> None:
 def test_a_negative_cycle_is_reported() -> None:
     """A residual graph with a negative cycle means a non-optimal flow, which is a solver error."""
     with pytest.raises(placering.SolverError):
-        pipeline._potentials(2, [(0, 1, -1), (1, 0, -1)])
+        duals.potentials(2, [(0, 1, -1), (1, 0, -1)])
     with pytest.raises(placering.SolverError):
-        pipeline._potentials_exact(2, [(0, 1, -1), (1, 0, -1)])
+        duals.potentials_exact(2, [(0, 1, -1), (1, 0, -1)])
 
 
 @settings(max_examples=60, **SETTINGS)
@@ -72,7 +74,7 @@ def test_a_failing_flow_solver_falls_back_to_cp_sat(data: dict[str, Any]) -> Non
     """When the flow solver cannot take an instance (e.g. its cost range), CP-SAT still proves the optimum."""
     scenario = placering.scenario_from_dict(data)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "min_cost_flow", lambda **kwargs: None)
+        mp.setattr(_ortools, "min_cost_flow", lambda **kwargs: None)
         plan = placering.solve(scenario)
 
     assert "optimal" == plan.status
@@ -96,15 +98,15 @@ def test_stages_keep_the_lexicographic_order() -> None:
         assert total <= 2**40 or len(stage) == 1
 
 
-def _price_two_homes(costs_inside: list[int], costs_outside: list[int]) -> pipeline.Pricing:
+def _price_two_homes(costs_inside: list[int], costs_outside: list[int]) -> pricing.Pricing:
     """One child, home 0 in the restricted program and home 1 outside it, both with a place;
     stage 0 prices a place at 0 and staying unplaced at 10, stage 1 as given."""
-    outside = pipeline.Outside(
+    outside = pricing.Outside(
         unit=np.array([0]),
         home=np.array([1]),
         cost=lambda k, chosen: np.array([[0], costs_outside][k])[chosen],
     )
-    return pipeline.price(
+    return pricing.price(
         [(np.array([0]), np.array([10])), (np.array(costs_inside), np.array([0]))],
         n_arcs=1,
         arc_unit=[0],
@@ -157,7 +159,7 @@ def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any])
     n_arcs, n_units = len(arcs), len(sizes)
     arc_unit, arc_home = [u for u, _ in arcs], [h for _, h in arcs]
     program = placering.program.BinaryProgram(n_vars=n_arcs + n_units, exactly_one=(), capacity=())
-    state, arcs_of, into = pipeline._initial_state(program, n_arcs, arc_unit, arc_home, sizes, data["capacity"])
+    state, arcs_of, into = matching_state.initial_state(program, n_arcs, arc_unit, arc_home, sizes, data["capacity"])
     load = [0] * len(data["capacity"])
     held: dict[int, int] = {}
     for a in sorted(data["held"]):
@@ -165,10 +167,10 @@ def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any])
         if u not in held and load[h] + sizes[u] <= data["capacity"][h]:
             held[u] = a
             load[h] += sizes[u]
-            pipeline._hold(state, u, a, arcs_of)
+            matching_state.hold(state, u, a, arcs_of)
     part = set(range(n_units)) - set(held)
     coeffs = [
-        pipeline._Costs(arc=np.array(data["arc_costs"][k], dtype=np.int64), unplaced=np.array(data["unplaced_costs"][k], dtype=np.int64))
+        matching_state.Costs(arc=np.array(data["arc_costs"][k], dtype=np.int64), unplaced=np.array(data["unplaced_costs"][k], dtype=np.int64))
         for k in range(2)
     ]
 
@@ -206,7 +208,7 @@ def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any])
             lowest.setdefault(value[0], picks)
     anything = [rng.choice([*arcs_of[u], n_arcs + u]) for u in units]
     for given_hint in (None, *(as_values(picks) for picks in lowest.values()), as_values(anything)):
-        found = pipeline._by_mip(state, coeffs, arcs_of, into, part, deadline=None, seed=0, log=False, hint=given_hint)
+        found = mip.by_mip(state, coeffs, arcs_of, into, part, deadline=None, seed=0, log=False, hint=given_hint)
         assert found is not None
         choice = {u: next(v for v in (*arcs_of[u], n_arcs + u) if found[v]) for u in part}
         assert all(sum(found[v] for v in (*arcs_of[u], n_arcs + u)) == 1 for u in part)
@@ -224,14 +226,14 @@ def test_alternatives_are_the_best_ranked_face_arcs_of_split_units_only() -> Non
     ranked first, and none for a unit the flow keeps whole."""
     unit = np.array([0, 0, 0, 1, 1, 2])
     rank = np.array([5, 1, 3, 0, 2, 0])
-    outside = pipeline.Outside(
+    outside = pricing.Outside(
         unit=unit, home=np.arange(6), cost=lambda k, chosen: np.zeros(len(chosen), dtype=np.int64),
         rank=lambda chosen: rank[chosen],
     )
     on_face = np.array([0, 1, 2, 3, 5])  # arc 4 has a positive reduced cost
-    assert [1, 2, 3] == pipeline._alternatives([0, 1], on_face, outside, per_unit=2).tolist()
-    assert [1, 3] == pipeline._alternatives([0, 1], on_face, outside, per_unit=1).tolist()
-    assert [] == pipeline._alternatives([7], on_face, outside, per_unit=2).tolist()
+    assert [1, 2, 3] == pricing._alternatives([0, 1], on_face, outside, per_unit=2).tolist()
+    assert [1, 3] == pricing._alternatives([0, 1], on_face, outside, per_unit=1).tolist()
+    assert [] == pricing._alternatives([7], on_face, outside, per_unit=2).tolist()
 
 
 @st.composite
@@ -293,12 +295,12 @@ def test_pricing_a_plan_with_a_gap_certifies_only_the_whole_optimum(data: dict[s
         _, choice = _lex_best(data, inside)
         position = {a: i for i, a in enumerate(inside)}
         plan = np.array([position[a] if a >= 0 else -1 for a in choice], dtype=np.int64)
-        outside = pipeline.Outside(
+        outside = pricing.Outside(
             unit=np.array([arcs[a][0] for a in out], dtype=np.int64),
             home=np.array([arcs[a][1] for a in out], dtype=np.int64),
             cost=lambda k, chosen, out=out: np.array(data["arc_costs"][k], dtype=np.int64)[out[chosen]],
         )
-        found = pipeline.price(
+        found = pricing.price(
             [
                 (np.array([data["arc_costs"][k][a] for a in inside], dtype=np.int64), np.array(data["unplaced_costs"][k], dtype=np.int64))
                 for k in range(len(data["arc_costs"]))
@@ -325,22 +327,16 @@ def test_pricing_a_plan_with_a_gap_certifies_only_the_whole_optimum(data: dict[s
 def _with_incumbent(scenario: placering.Scenario, **options: Any) -> tuple[Any, Any, Callable[..., Any]]:
     """The scenario's matching, its stages, and its lexicographic minimum given an incumbent."""
     model = build_matching(scenario)
-    stages = [solve_module._stage_term(model, stage) for stage in stages_of(model, scenario.policy.effective_objective())]
+    stages = [stage_term(model, stage) for stage in stages_of(model, scenario.policy.effective_objective())]
 
     def minimum(incumbent: list[int] | None) -> placering.program.LexResult:
-        return pipeline.lexicographic_minimum(
+        return lexicographic.lexicographic_minimum(
             model.program, stages, n_arcs=model.n_arcs, arc_unit=model.arc_unit, arc_home=model.arc_home,
             unit_size=[unit.size for unit in model.units], home_free=model.free_places, incumbent=incumbent,
             **options,
         )
 
     return model, stages, minimum
-
-
-def _searches_off(mp: pytest.MonkeyPatch) -> None:
-    """Every part the flows leave split goes to the MIP (the dive is off by an argument)."""
-    mp.setattr(pipeline, "PART_BRANCH_BUDGET", 0)
-    mp.setattr(pipeline, "BRANCH_BUDGET", 0)
 
 
 @settings(max_examples=60, **SETTINGS)
@@ -358,7 +354,7 @@ def test_an_incumbent_changes_no_stage_optimum(data: dict[str, Any], seed: int) 
     n_base = model.n_arcs + len(sizes)
     again = minimum(list(plain.values[:n_base]))
     assert plain.stage_values == again.stage_values
-    methods = again.engine.split("(stages by ")[1].rstrip(")").split(", ")
+    methods = [stage.method for stage in again.stage_stats]
     flowable = [all(v < n_base for v in term.vars) for term in stages]
     assert all(method == "incumbent" for method, flow in zip(methods, flowable, strict=True) if flow)
 
@@ -382,7 +378,7 @@ def test_an_incumbent_above_a_parts_bound_narrows_its_mip() -> None:
     when the incumbent is kept from it, and proves the same stage optima."""
     scenario = placering.generate("dalarna", children=150, seed=1)
     nodes: list[int] = []  # arcs in each MIP over a whole node (one surely holding a plan)
-    assignment, by_mip = pipeline.assignment_minimum, pipeline._by_mip
+    assignment, by_mip = _ortools.assignment_minimum, mip.by_mip
 
     def counting(**kwargs: Any) -> Any:
         if kwargs["surely_feasible"]:
@@ -393,16 +389,15 @@ def test_an_incumbent_above_a_parts_bound_narrows_its_mip() -> None:
         return by_mip(*args, **(kwargs | {"hint": None}))
 
     with pytest.MonkeyPatch.context() as mp:
-        _searches_off(mp)
-        mp.setattr(pipeline, "assignment_minimum", counting)
-        model, _, minimum = _with_incumbent(scenario, dive=False)
+        mp.setattr(_ortools, "assignment_minimum", counting)
+        model, _, minimum = _with_incumbent(scenario, tuning=SEARCHES_OFF)
         plain = minimum(None)
         optimum = list(plain.values[: model.n_arcs + len(model.units)])
         nodes.clear()
         narrowed = minimum(optimum)
         with_hint = list(nodes)
         nodes.clear()
-        mp.setattr(pipeline, "_by_mip", unhinted)
+        mp.setattr(lexicographic, "by_mip", unhinted)
         wide = minimum(optimum)
     assert plain.stage_values == narrowed.stage_values == wide.stage_values
     assert len(with_hint) == len(nodes) > 0
@@ -416,13 +411,14 @@ def test_an_incumbent_sends_split_parts_straight_to_the_mip() -> None:
     scenario = placering.generate("dalarna", children=150, seed=1)
     model, _, minimum = _with_incumbent(scenario)
     plain = minimum(None)
-    assert "flow by part" in plain.engine  # the flows split a sibling group here
+    assert "parts" in [stage.method for stage in plain.stage_stats]  # the flows split a sibling group here
 
     def no_search(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a search ran although the MIP had an incumbent")
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(pipeline, "_dive_exact", no_search)
-        mp.setattr(pipeline, "_lex_branch_and_bound", no_search)
+        for module in (split, lexicographic):
+            mp.setattr(module, "dive_on_face", no_search)
+            mp.setattr(module, "branch_and_bound", no_search)
         again = minimum(list(plain.values[: model.n_arcs + len(model.units)]))
     assert plain.stage_values == again.stage_values

@@ -4,22 +4,25 @@ relations between related scenarios, determinism and time limits (design.md sect
 from __future__ import annotations
 
 import copy
-import importlib
 import time
 from collections import Counter
 from typing import Any
 
+import attrs
 import pytest
-from brute import brute_force, lex_leq, same_vector
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from strategies import home_dicts, scenario_dicts
 
 import placering
-import placering.pipeline
+from brute import brute_force, lex_leq, same_vector
+from placering.matching import columns, lexicographic
+from placering.result import StageStats
+from strategies import home_dicts, scenario_dicts
 
-# ``placering.solve`` is the function; the module holds the pricing thresholds.
-solve_module = importlib.import_module("placering.solve")
+#: Column generation on every instance, starting from no arc at all and taking in one per
+#: unit and round, so that pricing finds every arc the optimum uses, often only after the
+#: restricted program's integer optimum has proven worse than the whole one's.
+PRICED = placering.Tuning(price_above=0, first_arcs=dict.fromkeys(placering.KINDS, 0), arcs_per_round=1)
 
 DEFAULT_OBJECTIVE = ("unplaced", "hvb", "consultant", "cost", "km")
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
@@ -270,8 +273,8 @@ def test_a_zero_time_limit_on_a_county_reports_bounds() -> None:
 
 @st.composite
 def crowded_families(draw: st.DrawFn) -> dict[str, Any]:
-    """Sibling groups of 2-3 against homes of 1-3 places: the flow relaxation often splits a
-    group here, so the dive, the branch and bound and CP-SAT all get work."""
+    """Two to four sibling groups of 2-3 against homes of 1-3 places: the flow relaxation often
+    splits a group here, so the dive, the branch and bound, the MIP and CP-SAT all get work."""
     towns = ["A", "B"]
     homes = [
         {
@@ -284,9 +287,9 @@ def crowded_families(draw: st.DrawFn) -> dict[str, Any]:
         for i in range(draw(st.integers(2, 4)))
     ]
     children = []
-    for g in range(draw(st.integers(2, 3))):
+    for g in range(draw(st.integers(2, 4))):
         town = draw(st.sampled_from(towns))
-        for _ in range(draw(st.integers(1, 3))):
+        for _ in range(draw(st.integers(2, 3))):
             children.append({"id": f"C{len(children)}", "municipality": town, "age": draw(st.integers(5, 15)),
                              "sibling_group": f"S{g}"})
     return {
@@ -330,61 +333,67 @@ def separate_crowds(draw: st.DrawFn) -> dict[str, Any]:
     return merged
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "flow",
-        "cp-sat strategy",
-        "branch and bound",
-        "whole branch and bound",
-        "whole dive",
-        "cp-sat fallback",
-        "mip by part",
-        "whole mip",
-        "priced",
-        "priced branch and bound",
-    ],
-)
-@settings(max_examples=80, **SETTINGS)
-@given(data=st.one_of(crowded_families(), separate_crowds(), scenario_dicts(siblings_only=True)))
-def test_each_solver_path_matches_brute_force(path: str, data: dict[str, Any]) -> None:
+#: Each solver path: the tuning that leads there, the steps switched off (they return
+#: nothing, as when they fail), and how the solver statistics show that the path ran.
+PATHS: dict[str, tuple[dict[str, Any], tuple[str, ...], Any]] = {
+    "flow": ({}, (), lambda stages: all(s.method != "cp-sat" for s in stages)),
+    "cp-sat strategy": ({}, (), lambda stages: all(s.method == "cp-sat" for s in stages)),
+    "branch and bound": ({"dive": False}, (), lambda stages: any("branch and bound" in s.parts for s in stages)),
+    "whole branch and bound": (
+        {"dive": False}, ("by_part",), lambda stages: any(s.method == "branch and bound" for s in stages)
+    ),
+    "whole dive": ({}, ("by_part",), lambda stages: any(s.method == "dive" for s in stages)),
+    "cp-sat fallback": (
+        {"dive": False, "branch_budget": 0, "greedy_budget": 0},
+        ("by_part", "by_mip"),
+        lambda stages: any(s.method == "cp-sat" for s in stages),
+    ),
+    "mip by part": (
+        {"dive": False, "part_branch_budget": 0}, (), lambda stages: any("mip" in s.parts for s in stages)
+    ),
+    "whole mip": (
+        {"dive": False, "branch_budget": 0, "greedy_budget": 0}, ("by_part",), lambda stages: any(s.method == "mip" for s in stages)
+    ),
+    "priced": (attrs.asdict(PRICED, recurse=False), (), lambda stages: True),  # and pricing ran (below)
+    "priced branch and bound": (
+        attrs.asdict(PRICED, recurse=False) | {"dive": False},
+        (),
+        lambda stages: any("branch and bound" in s.parts for s in stages),
+    ),
+}
+
+
+@pytest.mark.parametrize("path", list(PATHS))
+def test_each_solver_path_matches_brute_force(path: str) -> None:
     """CP-SAT alone, the flow branch and bound (part by independent part, or over the whole
     matching), the dive over the whole, the MIP after an exhausted branch and bound (in the
     parts it left open, or over the whole) and CP-SAT when that fails too each find the
-    brute-force optimum when sibling groups make the flow split them."""
-    scenario = placering.scenario_from_dict(data)
-    with pytest.MonkeyPatch.context() as mp:
-        params = placering.SolveParams(seed=0, workers=1)
-        if path.startswith("priced"):
-            _force_pricing(mp)
-            path = path.removeprefix("priced").strip() or "flow"
-        if path == "cp-sat strategy":
-            params = placering.SolveParams(seed=0, workers=1, strategy="cp-sat")
-        elif path == "whole dive":
-            mp.setattr(placering.pipeline, "_by_part", lambda *args, **kwargs: None)
-        else:
-            if path in ("whole branch and bound", "cp-sat fallback", "whole mip"):
-                mp.setattr(placering.pipeline, "_by_part", lambda *args, **kwargs: None)
-            mp.setattr(placering.pipeline, "_dive_exact", lambda *args, **kwargs: None)
-            if path in ("cp-sat fallback", "whole mip"):
-                mp.setattr(placering.pipeline, "BRANCH_BUDGET", 0)
-            if path == "cp-sat fallback":
-                mp.setattr(placering.pipeline, "_by_mip", lambda *args, **kwargs: None)
-            if path == "mip by part":
-                mp.setattr(placering.pipeline, "PART_BRANCH_BUDGET", 0)
-        plan = placering.solve(scenario, params)
-    assert "optimal" == plan.status
-    assert [] == placering.check_plan(scenario, plan)
-    assert same_vector(brute_force(scenario).vector, _vector(scenario, plan))
+    brute-force optimum when sibling groups make the flow split them; and each of them ran,
+    as the solver statistics show, in at least a tenth of the examples drawn."""
+    knobs, off, ran = PATHS[path]
+    strategy = "cp-sat" if path == "cp-sat strategy" else "flow"
+    params = placering.SolveParams(seed=0, workers=1, strategy=strategy, tuning=placering.Tuning(**knobs))
+    reached: list[bool] = []
 
+    @settings(max_examples=60, **SETTINGS)
+    @given(data=st.one_of(crowded_families(), separate_crowds()))
+    def check(data: dict[str, Any]) -> None:
+        scenario = placering.scenario_from_dict(data)
+        with pytest.MonkeyPatch.context() as mp:
+            for step in off:
+                mp.setattr(lexicographic, step, lambda *args, **kwargs: None)
+            plan = placering.solve(scenario, params)
+        assert "optimal" == plan.status
+        assert [] == placering.check_plan(scenario, plan)
+        assert same_vector(brute_force(scenario).vector, _vector(scenario, plan))
+        stages: tuple[StageStats, ...] = plan.solver.by_stage
+        assert len(stages) == plan.solver.stages
+        priced = plan.solver.pricing_rounds > 0  # never under siblings "prefer", or with no arc
+        assert plan.solver.certified
+        reached.append(bool(ran(stages)) and priced == path.startswith("priced"))
 
-def _force_pricing(mp: pytest.MonkeyPatch) -> None:
-    """Column generation on every instance, starting from no arc at all and taking in one per
-    unit and round, so that pricing finds every arc the optimum uses, often only after the
-    restricted program's integer optimum has proven worse than the whole one's."""
-    mp.setattr(solve_module, "PRICE_ABOVE", -1)
-    mp.setattr(solve_module, "FIRST_ARCS", dict.fromkeys(solve_module.FIRST_ARCS, 0))
-    mp.setattr(solve_module, "ARCS_PER_ROUND", 1)
+    check()
+    assert sum(reached) * 10 >= len(reached), f"the {path} path ran in {sum(reached)} of {len(reached)} examples"
 
 
 @settings(max_examples=150, **SETTINGS)
@@ -392,10 +401,9 @@ def _force_pricing(mp: pytest.MonkeyPatch) -> None:
 def test_column_generation_matches_brute_force(data: dict[str, Any]) -> None:
     """Solving on a restricted set of arcs and pricing the rest proves the brute-force optimum."""
     scenario = placering.scenario_from_dict(data)
-    with pytest.MonkeyPatch.context() as mp:
-        _force_pricing(mp)
-        plan = placering.solve(scenario, seed=0, workers=1)
+    plan = placering.solve(scenario, placering.SolveParams(seed=0, workers=1, tuning=PRICED))
     assert "optimal" == plan.status
+    assert plan.solver.pricing_rounds > 0 or 0 == plan.solver.all_arcs  # no arc to price
     assert [] == placering.check_plan(scenario, plan)
     assert same_vector(brute_force(scenario).vector, _vector(scenario, plan))
 
@@ -405,9 +413,7 @@ def test_column_generation_matches_brute_force(data: dict[str, Any]) -> None:
 def test_column_generation_under_no_time_keeps_bounds_certified(data: dict[str, Any]) -> None:
     """Out of time before pricing certifies, the plan is valid and its bounds hold for all arcs."""
     scenario = placering.scenario_from_dict(data)
-    with pytest.MonkeyPatch.context() as mp:
-        _force_pricing(mp)
-        plan = placering.solve(scenario, time_limit=0, seed=0, workers=1)
+    plan = placering.solve(scenario, placering.SolveParams(time_limit=0, seed=0, workers=1, tuning=PRICED))
     assert [] == placering.check_plan(scenario, plan)
     reference = brute_force(scenario)
     optimum = dict(reference.totals)
@@ -433,7 +439,7 @@ def test_column_generation_past_half_its_time_keeps_the_restricted_plan() -> Non
         def perf_counter() -> float:
             return time.perf_counter() + Clock.offset
 
-    minimise = solve_module._minimise
+    minimise = columns.minimise
     solves: list[tuple[int, ...]] = []
 
     def late(*args: Any, **kwargs: Any) -> Any:
@@ -443,13 +449,12 @@ def test_column_generation_past_half_its_time_keeps_the_restricted_plan() -> Non
         return result
 
     with pytest.MonkeyPatch.context() as mp:
-        _force_pricing(mp)
-        mp.setattr(solve_module, "time", Clock)
-        mp.setattr(solve_module, "_minimise", late)
-        plan = placering.solve(scenario, time_limit=1000, explain=False)
+        mp.setattr(columns, "time", Clock)
+        mp.setattr(columns, "minimise", late)
+        plan = placering.solve(scenario, placering.SolveParams(time_limit=1000, tuning=PRICED), explain=False)
     assert 1 == len(solves)
     assert "feasible" == plan.status
-    assert "not certified" in plan.solver.engine
+    assert not plan.solver.certified
     assert [] == placering.check_plan(scenario, plan)
     objective = scenario.policy.effective_objective()
     assert lex_leq(exact.totals.vector(objective), plan.totals.vector(objective))
@@ -461,11 +466,11 @@ def test_column_generation_past_half_its_time_keeps_the_restricted_plan() -> Non
 
 def test_column_generation_takes_in_more_arcs_after_a_round_that_did_not_improve() -> None:
     """Each round whose restricted optimum equals the last one's multiplies the arcs a unit
-    may take in by ``GAP_GROWTH``, and the plan is still the whole program's optimum (on this
+    may take in by ``Tuning.gap_growth``, and the plan is still the whole program's optimum (on this
     instance, with one arc per unit at first, two rounds in a row bring nothing better)."""
     scenario = placering.generate("dalarna", children=80, seed=8)
     exact = placering.solve(scenario, explain=False)
-    price, minimise = solve_module.price, solve_module._minimise
+    price, minimise = columns.price, columns.minimise
     allowed: list[int] = []  # per unit, in each pricing of a restricted optimum
     optima: list[tuple[int, ...]] = []
 
@@ -479,16 +484,15 @@ def test_column_generation_takes_in_more_arcs_after_a_round_that_did_not_improve
         optima.append(result.stage_values)
         return result
 
+    tuning = attrs.evolve(PRICED, gap_arcs_per_round=1)
     with pytest.MonkeyPatch.context() as mp:
-        _force_pricing(mp)
-        mp.setattr(solve_module, "GAP_ARCS_PER_ROUND", 1)
-        mp.setattr(solve_module, "price", pricing)
-        mp.setattr(solve_module, "_minimise", solving)
-        plan = placering.solve(scenario, explain=False)
+        mp.setattr(columns, "price", pricing)
+        mp.setattr(columns, "minimise", solving)
+        plan = placering.solve(scenario, placering.SolveParams(tuning=tuning), explain=False)
     assert "optimal" == plan.status
     assert exact.totals == plan.totals
     assert [] == placering.check_plan(scenario, plan)
-    growth = solve_module.GAP_GROWTH
+    growth = tuning.gap_growth
     stalled = [sum(optima[j] == optima[j - 1] for j in range(1, i + 1)) for i in range(len(allowed))]
     assert [growth**n for n in stalled] == allowed
     assert stalled[-1] >= 1, "the instance no longer has a round that brought nothing better"
@@ -499,12 +503,11 @@ def test_column_generation_agrees_on_a_family_instance(family: str) -> None:
     """On a 600-child family instance, pricing from no arcs proves the same totals."""
     scenario = placering.generate(family=family, seed=1)
     whole = placering.solve(scenario, explain=False)
-    with pytest.MonkeyPatch.context() as mp:
-        _force_pricing(mp)
-        priced = placering.solve(scenario, explain=False)
+    priced = placering.solve(scenario, placering.SolveParams(tuning=PRICED), explain=False)
     assert ("optimal", "optimal") == (whole.status, priced.status)
     assert whole.totals == priced.totals
-    assert "priced" in priced.solver.engine
+    assert priced.solver.pricing_rounds > 0 and priced.solver.certified
+    assert 0 == whole.solver.pricing_rounds
     assert [] == placering.check_plan(scenario, priced)
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import random
 
+import attrs
 import pytest
 from regression_support import best_known, scenario_sha256
 
 import placering
-from placering import pipeline
-from placering.solve import build_matching
+from placering.matching import build_matching
 
 #: Generous: a proof takes about a second on the 2-core machine; the limit only stops a hang.
 PARAMS = placering.SolveParams(time_limit=120, seed=0, workers=1)
@@ -76,17 +76,15 @@ def test_eligibility_county_xl(benchmark, scenarios):
             assert placering.exclusion(scenario, scenario.children[i], scenario.homes[rng.choice(eligible[i])]) is None
 
 
-def test_solve_by_mip(benchmark, scenarios, monkeypatch):
+def test_solve_by_mip(benchmark, scenarios):
     """siblings-heavy seed 1 with every split part sent to the MIP (no dive, no flow branch and
     bound), so a slowdown of that path shows up even where the flows would have settled it."""
-    monkeypatch.setattr(pipeline, "_dive_exact", lambda *args, **kwargs: None)
-    monkeypatch.setattr(pipeline, "PART_BRANCH_BUDGET", 0)
-    monkeypatch.setattr(pipeline, "BRANCH_BUDGET", 0)
+    params = attrs.evolve(PARAMS, tuning=placering.Tuning(dive=False, part_branch_budget=0, branch_budget=0))
     scenario = scenarios["siblings-heavy", 1]
-    plan = benchmark.pedantic(placering.solve, args=(scenario, PARAMS), rounds=3, iterations=1, warmup_rounds=0)
+    plan = benchmark.pedantic(placering.solve, args=(scenario, params), rounds=3, iterations=1, warmup_rounds=0)
 
     assert "optimal" == plan.status
-    assert "mip" in plan.solver.engine
+    assert any(stage.mips for stage in plan.solver.by_stage)
     assert [] == placering.check_plan(scenario, plan)
     best = best_known("siblings-heavy", 1)
     if best is not None and best["scenario_sha256"] == scenario_sha256(scenario):

@@ -21,7 +21,7 @@ from placering.io import (
     scenario_to_dict,
     write_json,
 )
-from placering.params import SolveParams
+from placering.params import SolveParams, Tuning
 from placering.policy import KINDS, TERMS, Policy
 from placering.region import Municipality, Region, Road
 from placering.result import (
@@ -29,6 +29,8 @@ from placering.result import (
     Explanation,
     MunicipalityBreakdown,
     Plan,
+    SolverStats,
+    StageStats,
     Totals,
     Unplacement,
 )
@@ -54,7 +56,10 @@ __all__ = [
     "Scenario",
     "SolveParams",
     "SolverError",
+    "SolverStats",
+    "StageStats",
     "Totals",
+    "Tuning",
     "Unplacement",
     "Violation",
     "check_plan",

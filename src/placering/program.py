@@ -1,15 +1,19 @@
 """A 0-1 program in plain data: what the solver layer is asked to minimise.
 
-The matching is written as one of these by :mod:`placering.solve`; the solver layer
-(:mod:`placering._cpsat`) turns it into a CP-SAT model. Keeping it plain lets the matching
+The matching is written as one of these by :mod:`placering.matching.model`; the solver layer
+(:mod:`placering._ortools`) turns it into a CP-SAT model. Keeping it plain lets the matching
 logic stay free of OR-Tools and lets tests inspect the model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from placering.result import StageStats
 
 __all__ = ["BinaryProgram", "LexResult", "LinearTerm"]
 
@@ -49,12 +53,13 @@ class LexResult:
 
     ``values`` is the best solution found (always complete). ``proven`` counts the stages
     whose minimum was proven; ``bound`` is the certified lower bound of the first stage that
-    was not (``None`` when every stage was proven).
+    was not (``None`` when every stage was proven). ``stage_stats`` says how each stage
+    reached was settled; ``engine`` names the solvers.
     """
 
     values: tuple[int, ...]
     proven: int
     stage_values: tuple[int, ...]
     bound: int | None
-    wall_s: float
     engine: str
+    stage_stats: tuple[StageStats, ...] = ()

@@ -18,7 +18,9 @@ __all__ = [
     "Explanation",
     "MunicipalityBreakdown",
     "Plan",
+    "STAGE_METHODS",
     "SolverStats",
+    "StageStats",
     "TotalUnits",
     "Totals",
     "Unplacement",
@@ -169,9 +171,66 @@ def totals_of(scenario: Scenario, home_of: Mapping[str, str]) -> Totals:
     )
 
 
+#: How a stage of the lexicographic objective was settled:
+#: ``incumbent``: the plan handed in (column generation's last round) meets the flow bound;
+#: ``flow``: the min-cost flow keeps every sibling group whole;
+#: ``parts``: the flow's split groups made whole part by independent part (see ``parts``);
+#: ``dive``: on the flow's optimal face, the whole matching at once;
+#: ``branch and bound``: over flows, settling this stage and every later one;
+#: ``mip``: SCIP on the whole matching, settling this stage and every later one;
+#: ``cp-sat``: CP-SAT on the stage (the ``cp-sat`` strategy, or a last resort).
+STAGE_METHODS = ("incumbent", "flow", "parts", "dive", "branch and bound", "mip", "cp-sat")
+
+
+def _methods(allowed: tuple[str, ...]) -> Any:
+    return attrs.validators.deep_iterable(attrs.validators.in_(allowed))
+
+
+@attrs.frozen(kw_only=True)
+class StageStats:
+    """How one stage of the lexicographic objective was settled, for tuning and tests.
+
+    ``value`` and ``bound`` are in the stage's own units (its terms merged by weight, km and
+    costs scaled to whole numbers); ``bound`` is the flow's LP bound (0 where none was
+    solved). ``parts`` says, for each independent part holding a split sibling group, how it
+    was settled (``dive``, ``branch and bound`` or ``mip``). ``flows`` counts the min-cost
+    flows solved, ``mips`` the MIPs given to SCIP, and ``mip_vars`` and ``mip_rows`` the size of
+    the largest of them.
+    """
+
+    terms: tuple[str, ...] = attrs.field(converter=tuple)
+    method: str = attrs.field(validator=attrs.validators.in_(STAGE_METHODS))
+    proven: bool
+    seconds: float
+    value: int
+    bound: int = 0
+    flows: int = 0
+    parts: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_methods(("dive", "branch and bound", "mip")))
+    mips: int = 0
+    mip_vars: int = 0
+    mip_rows: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = attrs.asdict(self)
+        data["terms"], data["parts"] = list(self.terms), list(self.parts)
+        return data
+
+
+def _stage_stats(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(StageStats(**v) if isinstance(v, Mapping) else v for v in value)
+    return value
+
+
 @attrs.frozen(kw_only=True)
 class SolverStats:
-    """How the solve went: wall time, stages, seed, workers and the OR-Tools version."""
+    """How the solve went: wall time, stages, seed, workers and the OR-Tools version.
+
+    ``by_stage`` says how each stage was settled (:class:`StageStats`). Above a size the
+    matching is solved by column generation: then ``pricing_rounds`` counts its rounds of
+    pricing, ``all_arcs`` the arcs it priced (``arcs`` those it solved on), and ``certified``
+    whether pricing proved that no left-out arc could improve the plan.
+    """
 
     wall_s: float
     #: Of ``wall_s``: building the model (rules 1-6 and the 0-1 program), and the search.
@@ -183,9 +242,15 @@ class SolverStats:
     units: int = 0
     arcs: int = 0
     engine: str = ""
+    by_stage: tuple[StageStats, ...] = attrs.field(default=(), converter=_stage_stats)
+    pricing_rounds: int = 0
+    all_arcs: int = 0
+    certified: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+        data = attrs.asdict(self, recurse=False)
+        data["by_stage"] = [stage.to_dict() for stage in self.by_stage]
+        return data
 
 
 @attrs.frozen(kw_only=True)

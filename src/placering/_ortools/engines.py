@@ -227,7 +227,9 @@ class StageModel:
         if status == cp_model.MODEL_INVALID and cpsat:
             # Names and types are checked up front; ranges only CP-SAT knows, and it says which.
             reason = solver.response_proto.solution_info or "no reason given"
-            raise InvalidInputError(f"cpsat settings were refused by CP-SAT ({reason})", entity="parameters", field="cpsat")
+            raise InvalidInputError(
+                f"cpsat settings were refused by CP-SAT ({reason})", entity="parameters", field="cpsat"
+            )
         if status in (cp_model.INFEASIBLE, cp_model.MODEL_INVALID):
             raise SolverError(f"CP-SAT reported {solver.status_name(status)} on a model that is always feasible.")
         raw = solver.best_objective_bound

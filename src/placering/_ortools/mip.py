@@ -63,7 +63,7 @@ def assignment_minimum(
 ) -> AssignmentResult:
     """Put each unit whole on one of its arcs or (where open) unplaced, at least cost.
 
-    Arguments follow :func:`~placering._cpsat.engines.min_cost_flow`: costs are per child,
+    Arguments follow :func:`~placering._ortools.engines.min_cost_flow`: costs are per child,
     ``arc_unit`` indexes the units given, ``arc_home`` the homes' arrays; a full home takes
     exactly its places. Each ``caps`` item ``(per-child arc coefficients, per-child unplaced
     coefficients, limit)`` keeps that term at most ``limit``. ``hint`` is a ``choice`` to
@@ -93,7 +93,8 @@ def assignment_minimum(
     # A home takes at most its places, and a full home exactly them.
     order = np.argsort(arc_home, kind="stable")
     homes, first = np.unique(arc_home[order], return_index=True)
-    for h, lo, hi in zip(homes.tolist(), first.tolist(), [*first[1:].tolist(), n_arcs], strict=True):
+    ends = [*first[1:].tolist(), n_arcs] if len(first) else []  # a part's face may have no arcs at all
+    for h, lo, hi in zip(homes.tolist(), first.tolist(), ends, strict=True):
         members = order[lo:hi]
         places = int(home_capacity[h])
         model.constraint.add(
@@ -128,7 +129,8 @@ def assignment_minimum(
     if status == linear_solver_pb2.MPSOLVER_INFEASIBLE and not surely_feasible:
         return AssignmentResult(proven=True, choice=None, objective=None, bound=0, infeasible=True)
     if status in (linear_solver_pb2.MPSOLVER_INFEASIBLE, linear_solver_pb2.MPSOLVER_MODEL_INVALID):
-        raise SolverError(f"The MIP solver reported {linear_solver_pb2.MPSolverResponseStatus.Name(status)} on an assignment that has a plan.")
+        name = linear_solver_pb2.MPSolverResponseStatus.Name(status)
+        raise SolverError(f"The MIP solver reported {name} on an assignment that has a plan.")
     raw = response.best_objective_bound if response.HasField("best_objective_bound") else -math.inf
     # Rounded up to a whole value: every objective coefficient is an integer.
     bound = math.ceil(raw - 1e-6) if math.isfinite(raw) else 0
