@@ -11,10 +11,10 @@ import attrs
 import pytest
 from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
-from test_cli import assert_one_line_error, run
 
 import placering
 from placering import InvalidInputError, SolveParams
+from test_cli import assert_one_line_error, run
 
 FULL = SolveParams(
     time_limit=12.5,

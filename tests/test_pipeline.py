@@ -9,17 +9,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from brute import brute_force, same_vector
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import scenario_dicts
 
 import placering
 import placering.program
+from brute import brute_force, same_vector
 from placering import _ortools
 from placering.matching import duals, lexicographic, mip, pricing, split
 from placering.matching import state as matching_state
 from placering.matching.model import build_matching, stage_term, stages_of
+from strategies import scenario_dicts
 
 #: Every part the flows leave split goes to the MIP: no dive, no branch and bound.
 SEARCHES_OFF = placering.Tuning(dive=False, part_branch_budget=0, branch_budget=0)
@@ -170,7 +170,10 @@ def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any])
             matching_state.hold(state, u, a, arcs_of)
     part = set(range(n_units)) - set(held)
     coeffs = [
-        matching_state.Costs(arc=np.array(data["arc_costs"][k], dtype=np.int64), unplaced=np.array(data["unplaced_costs"][k], dtype=np.int64))
+        matching_state.Costs(
+            arc=np.array(data["arc_costs"][k], dtype=np.int64),
+            unplaced=np.array(data["unplaced_costs"][k], dtype=np.int64),
+        )
         for k in range(2)
     ]
 
@@ -302,7 +305,10 @@ def test_pricing_a_plan_with_a_gap_certifies_only_the_whole_optimum(data: dict[s
         )
         found = pricing.price(
             [
-                (np.array([data["arc_costs"][k][a] for a in inside], dtype=np.int64), np.array(data["unplaced_costs"][k], dtype=np.int64))
+                (
+                    np.array([data["arc_costs"][k][a] for a in inside], dtype=np.int64),
+                    np.array(data["unplaced_costs"][k], dtype=np.int64),
+                )
                 for k in range(len(data["arc_costs"]))
             ],
             n_arcs=len(inside),

@@ -8,6 +8,7 @@ anything else.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections import Counter
 from pathlib import Path
@@ -118,7 +119,11 @@ params_option = click.option(
 
 
 def _solve_params(params_file: Path | None, **options: Any) -> SolveParams:
-    """The options, or the parameters file with only the options the user actually gave on top."""
+    """The options, or the parameters file with only the options the user actually gave on top.
+
+    With ``log = true`` the solver's progress (stages, pricing rounds) goes to stderr: the
+    library only logs, and the command line decides what is shown.
+    """
     if params_file is None:
         return SolveParams(**options)
     context = click.get_current_context()
@@ -127,7 +132,14 @@ def _solve_params(params_file: Path | None, **options: Any) -> SolveParams:
         for name, value in options.items()
         if context.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
     }
-    return SolveParams.from_file(params_file).replace(**given)
+    params = SolveParams.from_file(params_file).replace(**given)
+    if params.log:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger = logging.getLogger("placering")
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    return params
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

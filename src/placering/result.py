@@ -13,12 +13,12 @@ from placering.region import decimal_scale
 from placering.scenario import Scenario
 
 __all__ = [
+    "STAGE_METHODS",
     "STATUSES",
     "Assignment",
     "Explanation",
     "MunicipalityBreakdown",
     "Plan",
-    "STAGE_METHODS",
     "SolverStats",
     "StageStats",
     "TotalUnits",
@@ -182,6 +182,10 @@ def totals_of(scenario: Scenario, home_of: Mapping[str, str]) -> Totals:
 STAGE_METHODS = ("incumbent", "flow", "parts", "dive", "branch and bound", "mip", "cp-sat")
 
 
+def _strings(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(values)
+
+
 def _methods(allowed: tuple[str, ...]) -> Any:
     return attrs.validators.deep_iterable(attrs.validators.in_(allowed))
 
@@ -198,14 +202,16 @@ class StageStats:
     the largest of them.
     """
 
-    terms: tuple[str, ...] = attrs.field(converter=tuple)
+    terms: tuple[str, ...] = attrs.field(converter=_strings)
     method: str = attrs.field(validator=attrs.validators.in_(STAGE_METHODS))
     proven: bool
     seconds: float
     value: int
     bound: int = 0
     flows: int = 0
-    parts: tuple[str, ...] = attrs.field(default=(), converter=tuple, validator=_methods(("dive", "branch and bound", "mip")))
+    parts: tuple[str, ...] = attrs.field(
+        default=(), converter=_strings, validator=_methods(("dive", "branch and bound", "mip"))
+    )
     mips: int = 0
     mip_vars: int = 0
     mip_rows: int = 0

@@ -12,6 +12,7 @@ rows out of its LP and then never proves the bound on this model.
 
 from __future__ import annotations
 
+import importlib.metadata
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,7 +21,6 @@ import attrs
 import numpy as np
 from google.protobuf import text_format
 from google.protobuf.descriptor import FieldDescriptor
-from ortools import __version__ as _ORTOOLS_VERSION
 from ortools.graph.python import min_cost_flow as mcf
 from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
@@ -58,7 +58,7 @@ _INT_RANGES = {
 
 
 def ortools_version() -> str:
-    return str(_ORTOOLS_VERSION)
+    return importlib.metadata.version("ortools")
 
 
 def _is_repeated(desc: Any) -> bool:
