@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from typing import Any
 
@@ -11,7 +12,7 @@ from placering.children import Child
 from placering.exceptions import InvalidInputError
 from placering.homes import Home
 from placering.policy import Policy
-from placering.region import Region
+from placering.region import Region, decimal_scale
 
 __all__ = ["Scenario"]
 
@@ -143,6 +144,20 @@ class Scenario:
     def cost_of(self, home: Home) -> float:
         """What a place in ``home`` costs per day: its own cost, else the policy's for its kind."""
         return home.cost_per_day if home.cost_per_day is not None else self.policy.costs_per_day[home.kind]
+
+    @functools.cached_property
+    def cost_scale(self) -> int:
+        """The power of ten that makes every home's :meth:`cost_of` whole (see :func:`decimal_scale`).
+
+        Computed once per scenario: totals, explanations and the solver all scale costs by it.
+        """
+        return decimal_scale(self.cost_of(h) for h in self.homes)
+
+    @functools.cached_property
+    def cost_units(self) -> tuple[int, ...]:
+        """``round(cost_of(home) * cost_scale)`` for each home, in scenario order: exact integers."""
+        scale = self.cost_scale
+        return tuple(round(self.cost_of(h) * scale) for h in self.homes)
 
     def is_kept(self, child: Child) -> bool:
         """Whether the child stays in its current home without being re-matched (rule 9)."""
