@@ -8,8 +8,9 @@ who occupies them, that a sibling group found no room together, or which objecti
 move there would worsen.
 
 A national plan explains some 10 000 children against some 19 000 homes, so nothing here
-looks at every home in Python per child: the homes become numpy arrays once per plan, each
-rule a boolean mask over the candidates, and the narrowing is cached by the child attributes
+looks at every home in Python per child: the homes become numpy arrays once per plan
+(:class:`placering.eligibility.Facts`), each rule a boolean mask over the candidates, tested
+by the one statement of the rules in :mod:`placering.eligibility`, and the narrowing is cached by the child attributes
 it depends on (most children share their municipality, needs, care level and age band with
 many others). The totals of a plan with a sibling group moved are the plan's totals plus the
 change the move makes, not a recount of the whole plan.
@@ -26,9 +27,8 @@ import numpy as np
 
 from placering._fields import format_tags
 from placering.children import Child
-from placering.eligibility import distance_limit
+from placering.eligibility import KIND_CODE, Facts, distance_limit, passes
 from placering.policy import KINDS
-from placering.region import decimal_scale
 from placering.result import Explanation, Plan, TotalUnits, Unplacement, total_units
 from placering.scenario import Scenario
 
@@ -45,11 +45,12 @@ _MAX_NAMES = 6
 
 _KIND_WORD = {"kin": "kin", "municipal": "municipal", "consultant": "consultant", "hvb": "HVB"}
 
-#: The rules that narrow the candidates, in the order they are applied.
+#: The rules that narrow the candidates, in the order an explanation applies them (the rules
+#: that depend on where the child comes from first); kin homes are the child's own already.
 _RULES = ("pooling", "distance", "needs", "care_level", "age")
 
 #: Each kind's code in the home arrays: its place on the ladder.
-_CODE = {k: i for i, k in enumerate(KINDS)}
+_CODE = KIND_CODE
 
 #: Integer sums below this convert to float64 exactly, so numpy's ``units / scale`` is the
 #: same float as Python's; beyond it the objective comparison runs in Python integers.
@@ -88,14 +89,11 @@ class _Context:
 
     scenario: Scenario
     home_of: dict[str, str]
+    facts: Facts  # what the rules read of every child and home
     # Homes.
     home_ids: list[str]
     kind: np.ndarray  # _CODE of the kind
     at: np.ndarray  # municipality index
-    owner: np.ndarray  # owner's municipality index
-    care: np.ndarray  # max care level
-    low: np.ndarray  # min age
-    high: np.ndarray  # max age
     of_kind: dict[str, np.ndarray]  # the homes of each kind, ascending
     kin_of: dict[str, np.ndarray]  # child id -> the kin homes reserved for it, ascending
     cost_units: list[int]  # round(cost_of(home) * cost_scale), exact
@@ -115,8 +113,6 @@ class _Context:
     km_units: np.ndarray | None  # km between municipalities in region units, when exact
     cost_array: np.ndarray | None  # cost_units as an array, when exact
     # Caches.
-    tag_masks: dict[str, np.ndarray] = attrs.field(factory=dict)
-    need_masks: dict[frozenset[str], np.ndarray] = attrs.field(factory=dict)
     kind_sets: dict[tuple[str, ...], np.ndarray] = attrs.field(factory=dict)
     wheres: dict[tuple[Any, ...], _Where] = attrs.field(factory=dict)
     fits: dict[tuple[Any, ...], _Fit] = attrs.field(factory=dict)
@@ -124,19 +120,10 @@ class _Context:
     taken: dict[tuple[Any, ...], tuple[int, list[str]]] = attrs.field(factory=dict)
     movers: dict[str, tuple[Child, ...]] = attrs.field(factory=dict)
 
-    def needs_met(self, needs: frozenset[str]) -> np.ndarray:
-        """Over all homes: whether the home's competences cover ``needs``."""
-        mask = self.need_masks.get(needs)
-        if mask is None:
-            mask = np.ones(len(self.home_ids), dtype=bool)
-            for tag in needs:
-                has = self.tag_masks.get(tag)
-                if has is None:
-                    has = np.fromiter((tag in h.competences for h in self.scenario.homes), dtype=bool)
-                    self.tag_masks[tag] = has
-                mask &= has
-            self.need_masks[needs] = mask
-        return mask
+    def masks(self, child: Child, homes: np.ndarray, rules: tuple[str, ...]) -> list[np.ndarray]:
+        """Over ``homes``: whether each rule of ``rules`` lets ``child`` in."""
+        pairs = self.facts.pairs(self.facts.child_index[child.id], homes)
+        return [np.broadcast_to(passes(pairs, (rule,)), homes.shape) for rule in rules]
 
     def of_kinds(self, kinds: tuple[str, ...]) -> np.ndarray:
         """The homes of ``kinds`` other than kin (those are reserved per child), ascending."""
@@ -164,17 +151,15 @@ _NONE = np.zeros(0, dtype=np.int64)
 def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
     homes = scenario.homes
     region = scenario.region
-    codes = region.codes
-    place = {code: i for i, code in enumerate(codes)}
+    facts = Facts.of(scenario)
     home_index = {h.id: j for j, h in enumerate(homes)}
-    kind = np.array([_CODE[h.kind] for h in homes], dtype=np.int64)
+    kind = facts.kind
     kin_lists: dict[str, list[int]] = defaultdict(list)
     for j, h in enumerate(homes):
         for cid in h.reserved_for:
             kin_lists[cid].append(j)
-    cost_scale = decimal_scale(scenario.cost_of(h) for h in homes)
-    cost_units = [round(scenario.cost_of(h) * cost_scale) for h in homes]
-    km_units = [[region.km_units(a, b) for b in codes] for a in codes]
+    cost_units = list(scenario.cost_units)
+    km_units = region.km_units_matrix
 
     home_of = dict(home_of)
     where = {c: home_index[h] for c, h in home_of.items()}
@@ -187,24 +172,21 @@ def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
     # The largest sum an objective comparison forms: every child moved to the dearest, farthest home.
     reach = len(scenario.children) + len(where) + 1
     top_cost = max(cost_units, default=0)
-    top_km = max((u for row in km_units for u in row), default=0)
+    top_km = int(km_units.max(initial=0))
     exact = reach * max(top_cost, top_km, 1) < _EXACT
     return _Context(
         scenario=scenario,
         home_of=home_of,
+        facts=facts,
         home_ids=[h.id for h in homes],
         kind=kind,
-        at=np.array([place[h.municipality] for h in homes], dtype=np.int64),
-        owner=np.array([place[h.owner] for h in homes], dtype=np.int64),
-        care=np.array([h.max_care_level for h in homes], dtype=np.int64),
-        low=np.array([h.min_age for h in homes], dtype=np.int64),
-        high=np.array([h.max_age for h in homes], dtype=np.int64),
+        at=facts.at,
         of_kind={k: np.flatnonzero(kind == _CODE[k]) for k in KINDS},
         kin_of={cid: np.array(js, dtype=np.int64) for cid, js in kin_lists.items()},
         cost_units=cost_units,
-        cost_scale=cost_scale,
-        place=place,
-        km=np.array([[region.km(a, b) for b in codes] for a in codes], dtype=np.float64),
+        cost_scale=scenario.cost_scale,
+        place=region.index,
+        km=region.km_matrix,
         where=where,
         free=np.array([h.capacity for h in homes], dtype=np.int64) - occupied,
         ranked=ranked,
@@ -212,7 +194,7 @@ def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
         groups=groups,
         totals=totals,
         exact=exact,
-        km_units=np.array(km_units, dtype=np.int64) if exact else None,
+        km_units=km_units if exact else None,
         cost_array=np.array(cost_units, dtype=np.int64) if exact else None,
     )
 
@@ -272,29 +254,14 @@ def _placed_within(ctx: _Context, child: Child, homes: np.ndarray) -> tuple[np.n
     The distance mask is the same whether or not the explanation states a distance step: without
     a finite limit for any kind among the candidates, it keeps every one of them.
     """
-    scenario = ctx.scenario
-    origin = ctx.place[child.municipality]
-    kind = ctx.kind[homes]
-    if scenario.policy.pooling == "isolated":
-        own = (kind != _CODE["municipal"]) | (ctx.owner[homes] == origin)
-    else:
-        own = np.ones(len(homes), dtype=bool)
-    km = ctx.km[origin, ctx.at[homes]]
-    within = np.ones(len(homes), dtype=bool)
-    for k in KINDS:
-        limit = distance_limit(scenario, child, k)
-        if limit is not None:
-            within &= ~((kind == _CODE[k]) & (km > limit))
+    own, within = ctx.masks(child, homes, ("pooling", "distance"))
     return own, within
 
 
 def _fitting(ctx: _Context, child: Child, homes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Over ``homes``: whether they cover the child's needs, take its care level, take its age."""
-    return (
-        ctx.needs_met(child.needs)[homes],
-        child.care_level <= ctx.care[homes],
-        (ctx.low[homes] <= child.age) & (child.age <= ctx.high[homes]),
-    )
+    needs, care, age = ctx.masks(child, homes, ("needs", "care_level", "age"))
+    return needs, care, age
 
 
 def _where(ctx: _Context, child: Child, kinds: tuple[str, ...]) -> _Where:
@@ -370,7 +337,7 @@ def _narrow(
     else:
         place = scenario.region.name_of(child.municipality)
         steps: list[tuple[str, str, str | None]] = []
-        if scenario.policy.pooling == "isolated":
+        if ctx.facts.isolated:  # the pooling rule can exclude homes: say which ones are open
             steps.append(
                 (
                     "pooling",
@@ -433,19 +400,7 @@ def explain_child(
 
 def _allowed(ctx: _Context, child: Child, homes: np.ndarray) -> np.ndarray:
     """Over ``homes``: whether rules 1-6 allow ``child`` there (:func:`exclusion` is ``None``)."""
-    scenario = ctx.scenario
-    kind = ctx.kind[homes]
-    ok = ctx.needs_met(child.needs)[homes]
-    ok &= (ctx.low[homes] <= child.age) & (child.age <= ctx.high[homes]) & (child.care_level <= ctx.care[homes])
-    ok &= (kind != _CODE["kin"]) | np.isin(homes, ctx.kin_of.get(child.id, _NONE))
-    origin = ctx.place[child.municipality]
-    km = ctx.km[origin, ctx.at[homes]]
-    for k in KINDS:
-        limit = distance_limit(scenario, child, k)
-        if limit is not None:
-            ok &= ~((kind == _CODE[k]) & (km > limit))
-    if scenario.policy.pooling == "isolated":
-        ok &= (kind != _CODE["municipal"]) | (ctx.owner[homes] == origin)
+    ok: np.ndarray = np.broadcast_to(passes(ctx.facts.pairs(ctx.facts.child_index[child.id], homes)), homes.shape)
     return ok
 
 
