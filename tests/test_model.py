@@ -6,7 +6,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +16,8 @@ from strategies import regions, scenario_dicts, scenarios
 
 import placering
 from placering import Home, Policy, Region, Road, Scenario
-from placering.eligibility import arc_pairs, exclusion
+from placering import eligibility
+from placering.eligibility import BLOCK, MAX_TAGS, RULES, Facts, arc_pairs, exclusion, passes
 from placering.io import region_from_dict
 
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
@@ -295,12 +298,29 @@ def test_exclusion_names_the_rule(
     assert (rule is None) == placering.eligible(scenario, scenario.child("C"), scenario.home("H"))
 
 
-@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.one_of(scenario_dicts(), scenario_dicts(decimals=True)))
-def test_vectorised_arcs_equal_the_rules_pair_by_pair(data: dict) -> None:
-    """arc_pairs (numpy, in blocks) gives exactly the pairs exclusion() allows, sorted by child then home."""
+#: A policy where every rule can exclude: isolated pooling, limits on some kinds and none on others.
+_STRICT = {"pooling": "isolated", "max_km": {"kin": 30, "municipal": 45, "consultant": None, "hvb": None}}
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.one_of(scenario_dicts(), scenario_dicts(decimals=True), scenario_dicts(policy=_STRICT)),
+    bit_masks=st.sampled_from(["int64", "object"]),
+    block=st.sampled_from([BLOCK, 1, 7]),
+)
+def test_vectorised_arcs_equal_the_rules_pair_by_pair(data: dict, bit_masks: str, block: int) -> None:
+    """The one statement of rules 1-6, evaluated three ways, gives one answer: arc_pairs (children in blocks
+    against homes, needs as int64 or as object bit masks) gives exactly the pairs exclusion (one pair, numpy
+    scalars) allows, sorted by child then home; and the rule masks of one child against every home (what
+    explanations use) fail first at the rule exclusion names."""
     scenario = placering.scenario_from_dict(data)
-    child, home = arc_pairs(scenario)
+    with (
+        mock.patch.object(eligibility, "MAX_TAGS", MAX_TAGS if bit_masks == "int64" else 0),
+        mock.patch.object(eligibility, "BLOCK", block),
+    ):
+        child, home = arc_pairs(scenario)
+        facts = Facts.of(scenario)
+    assert (np.int64, np.int64) == (child.dtype, home.dtype)
     expected = [
         (i, j)
         for i, c in enumerate(scenario.children)
@@ -308,6 +328,11 @@ def test_vectorised_arcs_equal_the_rules_pair_by_pair(data: dict) -> None:
         if exclusion(scenario, c, h) is None
     ]
     assert expected == list(zip(child.tolist(), home.tolist(), strict=True))
+    homes = np.arange(len(scenario.homes))
+    for i, c in enumerate(scenario.children):
+        masks = {rule: np.broadcast_to(passes(facts.pairs(i, homes), (rule,)), homes.shape) for rule in RULES}
+        for j, h in enumerate(scenario.homes):
+            assert exclusion(scenario, c, h) == next((rule for rule in RULES if not masks[rule][j]), None)
 
 
 def test_vectorised_arcs_in_small_blocks_and_with_many_tags(monkeypatch: pytest.MonkeyPatch) -> None:
