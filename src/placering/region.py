@@ -129,9 +129,9 @@ class Region:
                 entity="region",
                 field="roads",
             )
-        units = {a: dict(d) for a, d in nx.all_pairs_dijkstra_path_length(graph, weight="units")}
+        paths = {a: dict(d) for a, d in nx.all_pairs_dijkstra_path_length(graph, weight="units")}
         object.__setattr__(self, "km_scale", scale)
-        object.__setattr__(self, "_units", units)
+        object.__setattr__(self, "_units", paths)
         object.__setattr__(self, "_by_code", by_code)
 
     def __contains__(self, code: object) -> bool:
