@@ -285,6 +285,39 @@ def _fit(ctx: _Context, child: Child, near: np.ndarray) -> _Fit:
     return _Fit(bool(needs_ok.any()), bool(care_ok.any()), bool(age_ok.any()), near[age_ok])
 
 
+def _steps(
+    ctx: _Context, child: Child, present: set[str], farthest: dict[str, float]
+) -> list[tuple[str, str, str | None]]:
+    """The narrowing's steps for ``child``: each rule, what to say when no home passes it, and the
+    qualifier the homes that pass it earn (``None``: none worth saying)."""
+    scenario = ctx.scenario
+    place = scenario.region.name_of(child.municipality)
+    steps: list[tuple[str, str, str | None]] = []
+    if ctx.facts.isolated:  # the pooling rule can exclude homes: say which ones are open
+        steps.append(
+            (
+                "pooling",
+                f"is open to children of {place}, as each municipality uses only its own homes",
+                f"open to {place}",
+            )
+        )
+    distance = _distance_phrase(scenario, child, present, farthest)
+    if distance is not None:
+        steps.append(("distance", f"lies {distance}", distance))
+    if child.needs:
+        tags = format_tags(child.needs)
+        steps.append(("needs", f"covers needs {tags}", f"covering needs {tags}"))
+    steps.append(
+        (
+            "care_level",
+            f"takes care level {child.care_level}",
+            f"for care level {child.care_level}" if child.care_level > 1 else None,
+        )
+    )
+    steps.append(("age", f"takes a child aged {child.age}", None))
+    return steps
+
+
 def _narrow(
     ctx: _Context, child: Child, kinds: tuple[str, ...], noun: str
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -302,9 +335,9 @@ def _narrow(
     if len(kin):
         key = (fit_key, tuple(kin.tolist()))
     else:
-        found = ctx.narrowed.get(key)
-        if found is not None:
-            return found, key
+        cached = ctx.narrowed.get(key)
+        if cached is not None:
+            return cached, key
     where = ctx.wheres.get(where_key)
     if where is None:
         where = _where(ctx, child, kinds)
@@ -314,7 +347,6 @@ def _narrow(
         fit = _fit(ctx, child, where.near)
         ctx.fits[fit_key] = fit
 
-    scenario = ctx.scenario
     present = set(where.present)
     farthest = dict(where.farthest)
     # Whether any home survives each rule and those before it, and the survivors of all: the
@@ -335,30 +367,7 @@ def _narrow(
     if not where.present and not len(kin):
         found: tuple[Any, ...] = ("none",)
     else:
-        place = scenario.region.name_of(child.municipality)
-        steps: list[tuple[str, str, str | None]] = []
-        if ctx.facts.isolated:  # the pooling rule can exclude homes: say which ones are open
-            steps.append(
-                (
-                    "pooling",
-                    f"is open to children of {place}, as each municipality uses only its own homes",
-                    f"open to {place}",
-                )
-            )
-        distance = _distance_phrase(scenario, child, present, farthest)
-        if distance is not None:
-            steps.append(("distance", f"lies {distance}", distance))
-        if child.needs:
-            tags = format_tags(child.needs)
-            steps.append(("needs", f"covers needs {tags}", f"covering needs {tags}"))
-        steps.append(
-            (
-                "care_level",
-                f"takes care level {child.care_level}",
-                f"for care level {child.care_level}" if child.care_level > 1 else None,
-            )
-        )
-        steps.append(("age", f"takes a child aged {child.age}", None))
+        steps = _steps(ctx, child, present, farthest)
         qualifiers: list[str] = []
         for rule, failure, qualifier in steps:
             if not alive[rule]:
@@ -417,7 +426,6 @@ def _suitable_but_taken(
 ) -> Explanation:
     scenario = ctx.scenario
     siblings = ctx.moving(child)
-    moving = {c.id for c in siblings}
     size = len(siblings)
     narrowed = True  # whether ``suitable`` is still the cached narrowing of ``key``
     if size > 1:
@@ -453,32 +461,7 @@ def _suitable_but_taken(
             leaving += 1
     roomy = suitable[free >= size]
     if not len(roomy):
-        # The occupants of the suitable homes, the moving children aside. The names shown are
-        # the first of them in sorted order, so the first ``_MAX_NAMES + size`` occupants hold
-        # them whichever moving children are among those. A lone child's suitable homes are
-        # those of every child with the same key, so their occupants are looked up once.
-        if narrowed and size <= 1:
-            found = ctx.taken.get(key)
-            if found is None:
-                found = _occupants(ctx, suitable, _MAX_NAMES + 1)
-                ctx.taken[key] = found
-        else:
-            found = _occupants(ctx, suitable, _MAX_NAMES + size)
-        count, names = found
-        count -= leaving
-        names = [c for c in names if c not in moving]
-        shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
-        which = f"the suitable {phrase} ({_names_of(shown, len(suitable))})"
-        if len(suitable) > 1:
-            which = f"all {len(suitable)} suitable {phrase} ({_names_of(shown, len(suitable))})"
-        if size > 1:
-            text = f"{which} for sibling group {child.sibling_group} lack {size} free places together"
-            rule = "siblings"
-        else:
-            text = f"{which} {'are' if len(suitable) > 1 else 'is'} full"
-            rule = "full"
-        text += f", taken by {_names_of(names, count)}" if count else " (no places)"
-        return Explanation(child=child.id, rule=rule, text=text)
+        return _full(ctx, child, siblings, suitable, phrase, key if narrowed else None, leaving)
     # A suitable home has room: a move there would worsen a term the policy ranks higher.
     terms = scenario.policy.effective_objective()
     worse = _first_worse(ctx, child, siblings, roomy, terms)
@@ -505,6 +488,50 @@ def _suitable_but_taken(
     )
 
 
+def _full(
+    ctx: _Context,
+    child: Child,
+    siblings: tuple[Child, ...],
+    suitable: np.ndarray,
+    phrase: str,
+    key: tuple[Any, ...] | None,
+    leaving: int,
+) -> Explanation:
+    """Every suitable home lacks room for the moving children: who takes the places.
+
+    ``key`` names ``suitable`` when it is still the cached narrowing of the key (``None`` when
+    siblings narrowed it further); ``leaving`` is how many moving children live in those homes.
+    """
+    moving = {c.id for c in siblings}
+    size = len(siblings)
+    # The occupants of the suitable homes, the moving children aside. The names shown are
+    # the first of them in sorted order, so the first ``_MAX_NAMES + size`` occupants hold
+    # them whichever moving children are among those. A lone child's suitable homes are
+    # those of every child with the same key, so their occupants are looked up once.
+    if key is not None and size <= 1:
+        found = ctx.taken.get(key)
+        if found is None:
+            found = _occupants(ctx, suitable, _MAX_NAMES + 1)
+            ctx.taken[key] = found
+    else:
+        found = _occupants(ctx, suitable, _MAX_NAMES + size)
+    count, names = found
+    count -= leaving
+    names = [c for c in names if c not in moving]
+    shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
+    which = f"the suitable {phrase} ({_names_of(shown, len(suitable))})"
+    if len(suitable) > 1:
+        which = f"all {len(suitable)} suitable {phrase} ({_names_of(shown, len(suitable))})"
+    if size > 1:
+        text = f"{which} for sibling group {child.sibling_group} lack {size} free places together"
+        rule = "siblings"
+    else:
+        text = f"{which} {'are' if len(suitable) > 1 else 'is'} full"
+        rule = "full"
+    text += f", taken by {_names_of(names, count)}" if count else " (no places)"
+    return Explanation(child=child.id, rule=rule, text=text)
+
+
 def _first_worse(
     ctx: _Context, child: Child, siblings: tuple[Child, ...], roomy: np.ndarray, terms: tuple[str, ...]
 ) -> tuple[int, str] | None:
@@ -518,7 +545,6 @@ def _first_worse(
     scenario = ctx.scenario
     region = scenario.region
     base = ctx.totals
-    size = len(siblings)
     # What the moving children contribute where they are now.
     unplaced = hvb = consultant = cost = km = 0
     for s in siblings:
@@ -540,7 +566,7 @@ def _first_worse(
         moving = {s.id for s in siblings}
         split -= max(0, len({ctx.where[c.id] for c in members if c.id in ctx.where}) - 1)
         static = sorted({ctx.where[c.id] for c in members if c.id not in moving and c.id in ctx.where})
-    olds = {
+    olds: dict[str, float] = {
         "unplaced": base.unplaced,
         "hvb": base.hvb,
         "consultant": base.consultant,
@@ -548,52 +574,100 @@ def _first_worse(
         "cost": base.cost_units / ctx.cost_scale,
         "km": base.km_units / region.km_scale,
     }
+    move = _Move(
+        siblings=siblings, group=group, unplaced=unplaced, hvb=hvb, consultant=consultant, cost=cost, km=km,
+        split=split, static=static,
+    )
     if not ctx.exact or ctx.km_units is None or ctx.cost_array is None:
-        for j in roomy.tolist():
-            home = scenario.homes[j]
-            new = {
-                "unplaced": base.unplaced - unplaced,
-                "hvb": base.hvb - hvb + (size if home.kind == "hvb" else 0),
-                "consultant": base.consultant - consultant + (size if home.kind == "consultant" else 0),
-                "split_siblings": base.split_siblings,
-                "cost": (base.cost_units - cost + size * ctx.cost_units[j]) / ctx.cost_scale,
-                "km": (base.km_units - km + sum(region.km_units(s.municipality, home.municipality) for s in siblings))
-                / region.km_scale,
-            }
-            if group is not None:
-                new["split_siblings"] = split + max(0, len(static) + (1 if size and j not in static else 0) - 1)
-            for term in terms:
-                if new[term] != olds[term]:
-                    if new[term] > olds[term]:
-                        return j, term
-                    break
-        return None
+        return _first_worse_in_python(ctx, move, roomy, terms, olds)
+    return _first_worse_in_numpy(ctx, move, roomy, terms, olds, (ctx.km_units, ctx.cost_array))
 
+
+@attrs.frozen(kw_only=True)
+class _Move:
+    """Moving children out of their places, for :func:`_first_worse`: what they contribute now."""
+
+    siblings: tuple[Child, ...]
+    group: str | None
+    unplaced: int  # how many of them are unplaced
+    hvb: int
+    consultant: int
+    cost: int  # cost units of their homes
+    km: int  # km units to their homes
+    split: int  # their group's split_siblings less its homes now
+    static: list[int]  # the homes of the group's members who stay put, ascending
+
+
+def _first_worse_in_python(
+    ctx: _Context, move: _Move, roomy: np.ndarray, terms: tuple[str, ...], olds: dict[str, float]
+) -> tuple[int, str] | None:
+    """:func:`_first_worse` home by home, in Python integers: for totals beyond float64's exact range."""
+    scenario = ctx.scenario
+    region = scenario.region
+    base = ctx.totals
+    size = len(move.siblings)
+    for j in roomy.tolist():
+        home = scenario.homes[j]
+        km = sum(region.km_units(s.municipality, home.municipality) for s in move.siblings)
+        new = {
+            "unplaced": base.unplaced - move.unplaced,
+            "hvb": base.hvb - move.hvb + (size if home.kind == "hvb" else 0),
+            "consultant": base.consultant - move.consultant + (size if home.kind == "consultant" else 0),
+            "split_siblings": base.split_siblings,
+            "cost": (base.cost_units - move.cost + size * ctx.cost_units[j]) / ctx.cost_scale,
+            "km": (base.km_units - move.km + km) / region.km_scale,
+        }
+        if move.group is not None:
+            homes = len(move.static) + (1 if size and j not in move.static else 0)
+            new["split_siblings"] = move.split + max(0, homes - 1)
+        for term in terms:
+            if new[term] != olds[term]:
+                if new[term] > olds[term]:
+                    return j, term
+                break
+    return None
+
+
+def _moved_totals(
+    ctx: _Context, move: _Move, roomy: np.ndarray, term: str, km_units: np.ndarray, cost_array: np.ndarray
+) -> np.ndarray:
+    """Over ``roomy``: objective term ``term`` of the plan with the moving children in each home;
+    ``km_units`` and ``cost_array`` are the context's, present when its sums are exact."""
+    base = ctx.totals
+    size = len(move.siblings)
     kind = ctx.kind[roomy]
+    if term == "unplaced":
+        return np.asarray(base.unplaced - move.unplaced)  # the same wherever the children go
+    if term in ("hvb", "consultant"):
+        return getattr(base, term) - getattr(move, term) + size * (kind == _CODE[term]).astype(np.int64)
+    if term == "split_siblings":
+        if move.group is None:
+            return np.asarray(base.split_siblings)
+        homes = len(move.static) + (size > 0) * (~np.isin(roomy, move.static)).astype(np.int64)
+        return move.split + np.maximum(0, homes - 1)
+    if term == "cost":
+        return (base.cost_units - move.cost + size * cost_array[roomy]) / ctx.cost_scale
+    units = np.full(len(roomy), base.km_units - move.km, dtype=np.int64)
+    for s in move.siblings:
+        units += km_units[ctx.place[s.municipality], ctx.at[roomy]]
+    return units / ctx.scenario.region.km_scale
+
+
+def _first_worse_in_numpy(
+    ctx: _Context,
+    move: _Move,
+    roomy: np.ndarray,
+    terms: tuple[str, ...],
+    olds: dict[str, float],
+    exact: tuple[np.ndarray, np.ndarray],
+) -> tuple[int, str] | None:
+    """:func:`_first_worse` over all of ``roomy`` at once, term by term; ``exact`` holds the
+    context's km units and cost array."""
     decided = np.zeros(len(roomy), dtype=bool)
     worse = np.zeros(len(roomy), dtype=bool)
     worse_term = np.full(len(roomy), -1, dtype=np.int64)
     for t, term in enumerate(terms):
-        new: np.ndarray
-        if term == "unplaced":
-            new = np.asarray(base.unplaced - unplaced)  # the same wherever the children go
-        elif term == "hvb":
-            new = base.hvb - hvb + size * (kind == _CODE["hvb"]).astype(np.int64)
-        elif term == "consultant":
-            new = base.consultant - consultant + size * (kind == _CODE["consultant"]).astype(np.int64)
-        elif term == "split_siblings":
-            if group is None:
-                new = np.asarray(base.split_siblings)
-            else:
-                homes = len(static) + (size > 0) * (~np.isin(roomy, static)).astype(np.int64)
-                new = split + np.maximum(0, homes - 1)
-        elif term == "cost":
-            new = (base.cost_units - cost + size * ctx.cost_array[roomy]) / ctx.cost_scale
-        else:  # km
-            units = np.full(len(roomy), base.km_units - km, dtype=np.int64)
-            for s in siblings:
-                units += ctx.km_units[ctx.place[s.municipality], ctx.at[roomy]]
-            new = units / region.km_scale
+        new = _moved_totals(ctx, move, roomy, term, *exact)
         old = olds[term]
         differs = ~decided & (new != old)
         worse |= differs & (new > old)
