@@ -95,7 +95,8 @@ def test_kept_child_is_explained_by_stability(make_scenario: Callable[..., Scena
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_every_expensive_or_unplaced_child_of_a_generated_scenario_is_explained(seed: int) -> None:
-    """In a solved generated scenario every HVB, consultant and unplaced child has an explanation, unplaced ones a reason."""
+    """In a solved generated scenario every HVB, consultant and unplaced child has an explanation, unplaced ones
+    a reason."""
     scenario = placering.generate(children=60, seed=seed)
     plan = placering.solve(scenario, seed=0, workers=1)
     expensive = {a.child for a in plan.assignments if a.kind in ("hvb", "consultant")}
@@ -147,7 +148,8 @@ def test_explanations_of_an_optimal_plan_are_true_of_the_move_they_name(seed: in
 
 
 def test_an_optimal_tie_is_called_a_tie(make_scenario: Callable[..., Scenario]) -> None:
-    """When a cheaper-kind home with room is only equally good under the objective, the explanation says the plan is one of several optimal ones."""
+    """When a cheaper-kind home with room is only equally good under the objective, the explanation says the plan
+    is one of several optimal ones."""
     scenario = make_scenario(
         homes=[
             {"id": "S", "kind": "consultant", "municipality": "A", "capacity": 1, "cost_per_day": 800},
@@ -186,7 +188,8 @@ def test_explanation_never_claims_a_home_lies_within_a_limit_it_exceeds(make_sce
 
 
 def test_full_homes_name_their_first_occupants_in_sorted_order(make_scenario: Callable[..., Scenario]) -> None:
-    """When every suitable home is full, the explanation names the first six occupants by sorted id and counts the rest."""
+    """When every suitable home is full, the explanation names the first six occupants by sorted id and counts
+    the rest."""
     scenario = make_scenario(
         homes=[
             {"id": "M", "kind": "municipal", "municipality": "A", "capacity": 6},

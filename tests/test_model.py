@@ -12,13 +12,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import regions, scenario_dicts, scenarios
 
 import placering
-from placering import Home, Policy, Region, Road, Scenario
-from placering import eligibility
+from placering import Home, Policy, Region, Road, Scenario, eligibility
 from placering.eligibility import BLOCK, MAX_TAGS, RULES, Facts, arc_pairs, exclusion, passes
 from placering.io import region_from_dict
+from strategies import regions, scenario_dicts, scenarios
 
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
 
@@ -51,7 +50,8 @@ def test_region_km_is_zero_on_the_diagonal(test_region: dict[str, Any]) -> None:
 @settings(max_examples=80, **SETTINGS)
 @given(regions())
 def test_region_km_is_a_symmetric_shortest_path_metric(data: dict[str, Any]) -> None:
-    """On random regions km is symmetric, 0 on the diagonal, obeys the triangle inequality and matches Floyd-Warshall."""
+    """On random regions km is symmetric, 0 on the diagonal, obeys the triangle inequality and matches
+    Floyd-Warshall."""
     region = region_from_dict(data)
     codes = [m["code"] for m in data["municipalities"]]
     best = {(a, b): (0.0 if a == b else float("inf")) for a in codes for b in codes}
@@ -249,7 +249,7 @@ def test_eligible_homes_agrees_with_exclusion(scenario: Scenario) -> None:
         for c in scenario.children
     ]
     assert expected == [tuple(sorted(e)) for e in eligible]
-    for child, homes in zip(scenario.children, eligible):
+    for child, homes in zip(scenario.children, eligible, strict=True):
         for j, home in enumerate(scenario.homes):
             assert (j in homes) == placering.eligible(scenario, child, home)
 
@@ -274,7 +274,11 @@ OK_CHILD = {"id": "C", "municipality": "A", "age": 10, "needs": ["npf"], "care_l
         pytest.param({"kind": "consultant"}, {"max_km": 15}, {}, "distance", id="child-limit-consultant"),
         pytest.param({"kind": "hvb", "municipality": "C"}, {"max_km": 15}, {}, None, id="child-limit-not-hvb"),
         pytest.param(
-            {"kind": "kin", "municipality": "C", "reserved_for": ["C"]}, {"max_km": 15}, {}, None, id="child-limit-not-kin"
+            {"kind": "kin", "municipality": "C", "reserved_for": ["C"]},
+            {"max_km": 15},
+            {},
+            None,
+            id="child-limit-not-kin",
         ),
         pytest.param({"kind": "hvb"}, {}, {"max_km": {"hvb": 10}}, "distance", id="policy-limit-hvb"),
         pytest.param({}, {}, {"max_km": {"municipal": 20}}, None, id="limit-is-inclusive"),
@@ -292,7 +296,8 @@ def test_exclusion_names_the_rule(
     child_data = OK_CHILD | child
     if home_data.get("kind") == "kin":
         home_data["max_care_level"] = 2
-    children = [child_data] + ([{"id": "X", "municipality": "A", "age": 3}] if "X" in home_data.get("reserved_for", []) else [])
+    reserved_for_x = "X" in home_data.get("reserved_for", [])
+    children = [child_data] + ([{"id": "X", "municipality": "A", "age": 3}] if reserved_for_x else [])
     scenario = make_scenario(homes=[home_data], children=children, policy=policy)
     assert rule == placering.exclusion(scenario, scenario.child("C"), scenario.home("H"))
     assert (rule is None) == placering.eligible(scenario, scenario.child("C"), scenario.home("H"))

@@ -105,7 +105,8 @@ def test_redrawn_demand_keeps_the_other_homes_and_changes_the_children(family: s
     kept = [c for c in other.children if c.current_home is not None]
     assert kept
     assert all(placering.eligible(other, c, other.home(c.current_home)) for c in kept if c.current_home)
-    kept_plan = placering.Plan.from_home_of(other, {c.id: c.current_home for c in kept if c.current_home}, status="feasible")
+    home_of = {c.id: c.current_home for c in kept if c.current_home}
+    kept_plan = placering.Plan.from_home_of(other, home_of, status="feasible")
     assert [] == placering.check_plan(other, kept_plan)
     assert redraw_demand(scenario, seed=2) == other
 

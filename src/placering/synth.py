@@ -160,7 +160,9 @@ def generate(
             known = ", ".join(FAMILIES)
             raise InvalidInputError(f"family {family!r} is not a benchmark family (known: {known})", entity="generate")
         if region != "dalarna":
-            raise InvalidInputError("a family brings its own region, so give either family or region", entity="generate")
+            raise InvalidInputError(
+                "a family brings its own region, so give either family or region", entity="generate"
+            )
         spec = FAMILIES[family]
         region = spec.region() if callable(spec.region) else spec.region
         calibration = spec.calibration
@@ -426,7 +428,9 @@ def _draw_hvb_homes(rng: random.Random, region: Region, origins: _Origins, cal: 
                 max_age=20,
                 competences=tags,
                 # Specialised HVB costs 8 000-20 000 kr/dygn, ordinary 4 500-8 000 [S/E, 2.2].
-                cost_per_day=rng.choice((8000, 9500, 12000)) if speciality != "general" else rng.choice((4500, 5500, 6500)),
+                cost_per_day=(
+                    rng.choice((8000, 9500, 12000)) if speciality != "general" else rng.choice((4500, 5500, 6500))
+                ),
             )
         )
     return homes
