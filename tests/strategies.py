@@ -37,7 +37,8 @@ def needs() -> st.SearchStrategy[list[str]]:
 
 def competences() -> st.SearchStrategy[list[str]]:
     """A home's competences: often broad, so that children have several homes to choose from."""
-    return st.one_of(st.just(sorted(NEED_TAGS)), st.sets(st.sampled_from(NEED_TAGS), min_size=2).map(sorted), tag_sets())
+    broad = st.sets(st.sampled_from(NEED_TAGS), min_size=2).map(sorted)
+    return st.one_of(st.just(sorted(NEED_TAGS)), broad, tag_sets())
 
 
 @st.composite
@@ -144,7 +145,11 @@ def scenario_dicts(
     n_children = draw(st.integers(1, max_children) | st.just(max_children))
     children: list[dict[str, Any]] = []
     for i in range(n_children):
-        child: dict[str, Any] = {"id": f"C{i}", "municipality": draw(st.sampled_from(codes)), "age": draw(st.integers(0, 20) | st.sampled_from((6, 10, 14, 16)))}
+        child: dict[str, Any] = {
+            "id": f"C{i}",
+            "municipality": draw(st.sampled_from(codes)),
+            "age": draw(st.integers(0, 20) | st.sampled_from((6, 10, 14, 16))),
+        }
         tags = draw(needs())
         if tags or draw(st.booleans()):
             child["needs"] = tags
@@ -157,7 +162,7 @@ def scenario_dicts(
     labels = ["S1", "S2"] if siblings_only else [None, None, "S1", "S2"]
     group_of = draw(st.lists(st.sampled_from(labels), min_size=n_children, max_size=n_children))
     first_in_group: dict[str, dict[str, Any]] = {}
-    for child, group in zip(children, group_of):
+    for child, group in zip(children, group_of, strict=True):
         if group is None:
             continue
         child["sibling_group"] = group

@@ -6,16 +6,18 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import regions, scenario_dicts, scenarios
 
 import placering
-from placering import Home, Policy, Region, Road, Scenario
-from placering.eligibility import arc_pairs, exclusion
+from placering import Home, Policy, Region, Road, Scenario, eligibility
+from placering.eligibility import BLOCK, MAX_TAGS, RULES, Facts, arc_pairs, exclusion, passes
 from placering.io import region_from_dict
+from strategies import regions, scenario_dicts, scenarios
 
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
 
@@ -48,7 +50,8 @@ def test_region_km_is_zero_on_the_diagonal(test_region: dict[str, Any]) -> None:
 @settings(max_examples=80, **SETTINGS)
 @given(regions())
 def test_region_km_is_a_symmetric_shortest_path_metric(data: dict[str, Any]) -> None:
-    """On random regions km is symmetric, 0 on the diagonal, obeys the triangle inequality and matches Floyd-Warshall."""
+    """On random regions km is symmetric, 0 on the diagonal, obeys the triangle inequality and matches
+    Floyd-Warshall."""
     region = region_from_dict(data)
     codes = [m["code"] for m in data["municipalities"]]
     best = {(a, b): (0.0 if a == b else float("inf")) for a in codes for b in codes}
@@ -246,7 +249,7 @@ def test_eligible_homes_agrees_with_exclusion(scenario: Scenario) -> None:
         for c in scenario.children
     ]
     assert expected == [tuple(sorted(e)) for e in eligible]
-    for child, homes in zip(scenario.children, eligible):
+    for child, homes in zip(scenario.children, eligible, strict=True):
         for j, home in enumerate(scenario.homes):
             assert (j in homes) == placering.eligible(scenario, child, home)
 
@@ -271,7 +274,11 @@ OK_CHILD = {"id": "C", "municipality": "A", "age": 10, "needs": ["npf"], "care_l
         pytest.param({"kind": "consultant"}, {"max_km": 15}, {}, "distance", id="child-limit-consultant"),
         pytest.param({"kind": "hvb", "municipality": "C"}, {"max_km": 15}, {}, None, id="child-limit-not-hvb"),
         pytest.param(
-            {"kind": "kin", "municipality": "C", "reserved_for": ["C"]}, {"max_km": 15}, {}, None, id="child-limit-not-kin"
+            {"kind": "kin", "municipality": "C", "reserved_for": ["C"]},
+            {"max_km": 15},
+            {},
+            None,
+            id="child-limit-not-kin",
         ),
         pytest.param({"kind": "hvb"}, {}, {"max_km": {"hvb": 10}}, "distance", id="policy-limit-hvb"),
         pytest.param({}, {}, {"max_km": {"municipal": 20}}, None, id="limit-is-inclusive"),
@@ -289,18 +296,36 @@ def test_exclusion_names_the_rule(
     child_data = OK_CHILD | child
     if home_data.get("kind") == "kin":
         home_data["max_care_level"] = 2
-    children = [child_data] + ([{"id": "X", "municipality": "A", "age": 3}] if "X" in home_data.get("reserved_for", []) else [])
+    reserved_for_x = "X" in home_data.get("reserved_for", [])
+    children = [child_data] + ([{"id": "X", "municipality": "A", "age": 3}] if reserved_for_x else [])
     scenario = make_scenario(homes=[home_data], children=children, policy=policy)
     assert rule == placering.exclusion(scenario, scenario.child("C"), scenario.home("H"))
     assert (rule is None) == placering.eligible(scenario, scenario.child("C"), scenario.home("H"))
 
 
-@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.one_of(scenario_dicts(), scenario_dicts(decimals=True)))
-def test_vectorised_arcs_equal_the_rules_pair_by_pair(data: dict) -> None:
-    """arc_pairs (numpy, in blocks) gives exactly the pairs exclusion() allows, sorted by child then home."""
+#: A policy where every rule can exclude: isolated pooling, limits on some kinds and none on others.
+_STRICT = {"pooling": "isolated", "max_km": {"kin": 30, "municipal": 45, "consultant": None, "hvb": None}}
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.one_of(scenario_dicts(), scenario_dicts(decimals=True), scenario_dicts(policy=_STRICT)),
+    bit_masks=st.sampled_from(["int64", "object"]),
+    block=st.sampled_from([BLOCK, 1, 7]),
+)
+def test_vectorised_arcs_equal_the_rules_pair_by_pair(data: dict, bit_masks: str, block: int) -> None:
+    """The one statement of rules 1-6, evaluated three ways, gives one answer: arc_pairs (children in blocks
+    against homes, needs as int64 or as object bit masks) gives exactly the pairs exclusion (one pair, numpy
+    scalars) allows, sorted by child then home; and the rule masks of one child against every home (what
+    explanations use) fail first at the rule exclusion names."""
     scenario = placering.scenario_from_dict(data)
-    child, home = arc_pairs(scenario)
+    with (
+        mock.patch.object(eligibility, "MAX_TAGS", MAX_TAGS if bit_masks == "int64" else 0),
+        mock.patch.object(eligibility, "BLOCK", block),
+    ):
+        child, home = arc_pairs(scenario)
+        facts = Facts.of(scenario)
+    assert (np.int64, np.int64) == (child.dtype, home.dtype)
     expected = [
         (i, j)
         for i, c in enumerate(scenario.children)
@@ -308,6 +333,11 @@ def test_vectorised_arcs_equal_the_rules_pair_by_pair(data: dict) -> None:
         if exclusion(scenario, c, h) is None
     ]
     assert expected == list(zip(child.tolist(), home.tolist(), strict=True))
+    homes = np.arange(len(scenario.homes))
+    for i, c in enumerate(scenario.children):
+        masks = {rule: np.broadcast_to(passes(facts.pairs(i, homes), (rule,)), homes.shape) for rule in RULES}
+        for j, h in enumerate(scenario.homes):
+            assert exclusion(scenario, c, h) == next((rule for rule in RULES if not masks[rule][j]), None)
 
 
 def test_vectorised_arcs_in_small_blocks_and_with_many_tags(monkeypatch: pytest.MonkeyPatch) -> None:

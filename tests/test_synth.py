@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 import placering
 from placering import Scenario
+from placering.synth import draw_demand, redraw_demand
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +89,33 @@ def test_a_solved_instance_uses_consultant_or_hvb_homes() -> None:
     assert "optimal" == plan.status
     assert 0 < plan.totals.consultant + plan.totals.hvb
     assert [] == placering.check_plan(scenario, plan)
+
+
+@pytest.mark.parametrize("family", ["dalarna", "county-xl", "kin-heavy"])
+def test_redrawn_demand_keeps_the_other_homes_and_changes_the_children(family: str) -> None:
+    """redraw_demand keeps the region and every home but the kin homes, and draws other children,
+    kin homes for them and ongoing placements that rules 1-6 and the capacities allow."""
+    scenario = placering.generate(family=family, seed=1, children=300)
+    other = redraw_demand(scenario, seed=2)
+    assert scenario.region == other.region
+    assert [h for h in scenario.homes if h.kind != "kin"] == [h for h in other.homes if h.kind != "kin"]
+    assert len(scenario.children) == len(other.children)
+    assert scenario.children != other.children
+    assert all(h.kind == "kin" for h in other.homes[: sum(h.kind == "kin" for h in other.homes)])
+    kept = [c for c in other.children if c.current_home is not None]
+    assert kept
+    assert all(placering.eligible(other, c, other.home(c.current_home)) for c in kept if c.current_home)
+    home_of = {c.id: c.current_home for c in kept if c.current_home}
+    kept_plan = placering.Plan.from_home_of(other, home_of, status="feasible")
+    assert [] == placering.check_plan(other, kept_plan)
+    assert redraw_demand(scenario, seed=2) == other
+
+
+def test_drawing_demand_is_the_generators_drawing_of_children() -> None:
+    """draw_demand with a generator's seed draws the very children generate draws first."""
+    scenario = placering.generate(children=200, seed=4)
+    fixed = [h for h in scenario.homes if h.kind != "kin"]
+    demand = draw_demand(scenario.region, fixed, seed=4, children=200)
+    strip = [attrs.evolve(c, current_home=None) for c in scenario.children]
+    assert strip == [attrs.evolve(c, current_home=None) for c in demand.children]
+    assert [h for h in scenario.homes if h.kind == "kin"] == [h for h in demand.homes if h.kind == "kin"]

@@ -1,16 +1,23 @@
 """Rules 1-6 of design.md section 2: which homes may take which child.
 
-:func:`eligible_homes` yields the sparse child-home arcs without looking at every pair: homes
-are indexed by kind and municipality, and a child only meets the homes in municipalities
-within its distance limit. :func:`exclusion` names the first rule that excludes one pair.
+Each rule is stated once, in :data:`RULE_TESTS`, as a predicate over :class:`Pairs`: the facts
+the rules read of some children and some homes, each a numpy scalar or array, where the child
+facts and the home facts broadcast against each other. The one statement so decides a single
+pair (:func:`exclusion`), one child against many homes (:meth:`Facts.pairs` with
+:func:`passes`, for the explanations) and blocks of children against blocks of homes
+(:func:`arc_pairs`, for the solver and the generator).
+
+Written for numpy, the predicates use ``&``, ``|`` and ``~`` on numpy booleans; facts are
+therefore numpy scalars even for one pair (``~`` of a Python ``bool`` is an integer).
 """
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
-from collections.abc import Iterator
+import math
+from collections.abc import Callable
+from typing import Any
 
+import attrs
 import numpy as np
 
 from placering.children import Child
@@ -18,34 +25,163 @@ from placering.homes import Home
 from placering.policy import KINDS
 from placering.scenario import Scenario
 
-__all__ = ["RULES", "arc_pairs", "distance_limit", "eligible", "eligible_homes", "exclusion"]
+__all__ = [
+    "RULES",
+    "RULE_TESTS",
+    "Facts",
+    "Pairs",
+    "arc_pairs",
+    "distance_limit",
+    "eligible",
+    "eligible_homes",
+    "exclusion",
+    "passes",
+]
+
+#: Each kind's code in the facts: its place on the ladder.
+KIND_CODE = {k: i for i, k in enumerate(KINDS)}
+_KIN, _MUNICIPAL, _CONSULTANT = KIND_CODE["kin"], KIND_CODE["municipal"], KIND_CODE["consultant"]
+
+#: Need tags become bits of one int64 per child or home; past this many distinct tags the bit
+#: masks are Python integers in object arrays instead: slower, but any number of tags fits.
+MAX_TAGS = 62
+
+#: Child-home comparisons made at once, to bound the memory of one comparison block.
+BLOCK = 1 << 22
+
+
+@attrs.frozen(kw_only=True)
+class Pairs:
+    """Children against homes: the facts rules 1-6 read, each a numpy scalar or array.
+
+    Child facts and home facts broadcast against each other (one child against an array of
+    homes, a column of children against a row of homes, or one pair); ``reserved`` and ``km``
+    are facts of the pairs themselves.
+    """
+
+    # The children.
+    need: Any  # need tags as a bit mask
+    age: Any
+    care_level: Any
+    origin: Any  # municipality index (region.index)
+    max_km: Any  # the child's own distance limit, NaN when it has none
+    # The homes.
+    competence: Any  # competence tags as a bit mask, with the children's bits
+    min_age: Any
+    max_age: Any
+    max_care_level: Any
+    kind: Any  # KIND_CODE
+    owner: Any  # municipality index
+    # The pairs.
+    reserved: Any  # whether the home is reserved for the child (read for kin homes only)
+    km: Any  # road distance between the child's municipality and the home's
+    # The policy.
+    policy_km: np.ndarray  # policy.max_km by KIND_CODE, NaN for no limit
+    isolated: np.bool_
+
+
+def _limit(kind: Any, max_km: Any, policy_km: np.ndarray) -> Any:
+    """Rule 5's limit: the child's own ``max_km`` for municipal and consultant homes when it has
+    one, else the policy's for the kind; NaN for no limit."""
+    personal = ((kind == _MUNICIPAL) | (kind == _CONSULTANT)) & ~np.isnan(max_km)
+    return np.where(personal, max_km, policy_km[kind])
+
+
+def _needs(p: Pairs) -> Any:
+    return (p.need & ~p.competence) == 0  # rule 1: needs within competences
+
+
+def _age(p: Pairs) -> Any:
+    return (p.min_age <= p.age) & (p.age <= p.max_age)  # rule 2
+
+
+def _care_level(p: Pairs) -> Any:
+    return p.care_level <= p.max_care_level  # rule 3
+
+
+def _kin(p: Pairs) -> Any:
+    return (p.kind != _KIN) | p.reserved  # rule 4: a kin home takes only its reserved children
+
+
+def _distance(p: Pairs) -> Any:
+    return ~(p.km > _limit(p.kind, p.max_km, p.policy_km))  # rule 5: a NaN limit (none) never excludes
+
+
+def _pooling(p: Pairs) -> Any:
+    return ~(p.isolated & (p.kind == _MUNICIPAL)) | (p.owner == p.origin)  # rule 6
+
+
+#: Rules 1-6 in the order of design.md section 2: each rule's test over :class:`Pairs`.
+RULE_TESTS: dict[str, Callable[[Pairs], Any]] = {
+    "needs": _needs,
+    "age": _age,
+    "care_level": _care_level,
+    "kin": _kin,
+    "distance": _distance,
+    "pooling": _pooling,
+}
 
 #: The rules of design.md section 2, in order.
-RULES = ("needs", "age", "care_level", "kin", "distance", "pooling")
+RULES = tuple(RULE_TESTS)
+
+#: The rules that read of the child only its municipality and its own distance limit: the
+#: same for every child that shares those two, so :func:`arc_pairs` tests them once per such group.
+_BY_PLACE = ("distance", "pooling")
+
+
+def passes(pairs: Pairs, rules: tuple[str, ...] = RULES) -> Any:
+    """Whether ``pairs`` pass every rule of ``rules``: a numpy boolean or boolean array."""
+    ok: Any = np.True_
+    for rule in rules:
+        ok = ok & RULE_TESTS[rule](pairs)
+    return ok
+
+
+def _policy_km(scenario: Scenario) -> np.ndarray:
+    limits = scenario.policy.max_km
+    return np.array([math.nan if limits[k] is None else float(limits[k]) for k in KINDS], dtype=np.float64)
+
+
+def _own_limit(child: Child) -> float:
+    return math.nan if child.max_km is None else float(child.max_km)
 
 
 def distance_limit(scenario: Scenario, child: Child, kind: str) -> float | None:
-    """Rule 5: the child's own ``max_km`` for municipal and consultant homes, else the policy's."""
-    if child.max_km is not None and kind in ("municipal", "consultant"):
-        return child.max_km
-    return scenario.policy.max_km[kind]
+    """Rule 5: how far from ``child`` a home of ``kind`` may lie, ``None`` for any distance."""
+    limit = float(_limit(np.int64(KIND_CODE[kind]), np.float64(_own_limit(child)), _policy_km(scenario)))
+    return None if math.isnan(limit) else limit
+
+
+def _pair(scenario: Scenario, child: Child, home: Home) -> Pairs:
+    """The facts of one child and one home, as numpy scalars."""
+    bit = {t: 1 << i for i, t in enumerate(sorted(child.needs | home.competences))}
+    index = scenario.region.index
+    return Pairs(
+        need=sum(bit[t] for t in child.needs),
+        age=np.int64(child.age),
+        care_level=np.int64(child.care_level),
+        origin=np.int64(index[child.municipality]),
+        max_km=np.float64(_own_limit(child)),
+        competence=sum(bit[t] for t in home.competences),
+        min_age=np.int64(home.min_age),
+        max_age=np.int64(home.max_age),
+        max_care_level=np.int64(home.max_care_level),
+        kind=np.int64(KIND_CODE[home.kind]),
+        owner=np.int64(index[home.owner]),
+        reserved=np.bool_(child.id in home.reserved_for),
+        km=np.float64(scenario.km_between(child, home)),
+        policy_km=_policy_km(scenario),
+        isolated=np.bool_(scenario.policy.pooling == "isolated"),
+    )
 
 
 def exclusion(scenario: Scenario, child: Child, home: Home) -> str | None:
-    """The first of rules 1-6 that forbids placing ``child`` in ``home``, or ``None``."""
-    if not child.needs <= home.competences:
-        return "needs"
-    if not home.min_age <= child.age <= home.max_age:
-        return "age"
-    if child.care_level > home.max_care_level:
-        return "care_level"
-    if home.kind == "kin" and child.id not in home.reserved_for:
-        return "kin"
-    limit = distance_limit(scenario, child, home.kind)
-    if limit is not None and scenario.km_between(child, home) > limit:
-        return "distance"
-    if scenario.policy.pooling == "isolated" and home.kind == "municipal" and home.owner != child.municipality:
-        return "pooling"
+    """The first of rules 1-6 (in the order of :data:`RULES`) that forbids placing ``child`` in
+    ``home``, or ``None``."""
+    pair = _pair(scenario, child, home)
+    for rule, test in RULE_TESTS.items():
+        if not test(pair):
+            return rule
     return None
 
 
@@ -53,129 +189,142 @@ def eligible(scenario: Scenario, child: Child, home: Home) -> bool:
     return exclusion(scenario, child, home) is None
 
 
-class _HomeIndex:
-    """Homes by kind and municipality, and municipalities sorted by distance from each other."""
+def _masks(values: list[frozenset[str]], bit: dict[str, int], dtype: Any) -> np.ndarray:
+    return np.array([sum(bit[t] for t in tags) for tags in values], dtype=dtype)
 
-    def __init__(self, scenario: Scenario) -> None:
+
+@attrs.frozen(kw_only=True)
+class Facts:
+    """The facts rules 1-6 read of every child and home of a scenario, as numpy arrays.
+
+    Child arrays follow ``scenario.children``, home arrays ``scenario.homes``; municipalities
+    are indices into ``region.codes``. Build it once with :meth:`of` and take :meth:`pairs`.
+    """
+
+    scenario: Scenario
+    child_index: dict[str, int]
+    need: np.ndarray
+    age: np.ndarray
+    care_level: np.ndarray
+    origin: np.ndarray
+    max_km: np.ndarray
+    competence: np.ndarray
+    min_age: np.ndarray
+    max_age: np.ndarray
+    max_care_level: np.ndarray
+    kind: np.ndarray
+    at: np.ndarray  # the home's municipality index
+    owner: np.ndarray
+    #: ``child * len(homes) + home`` of every kin home and child it is reserved for, sorted.
+    reservations: np.ndarray
+    km_matrix: np.ndarray  # region.km_matrix
+    policy_km: np.ndarray
+    isolated: np.bool_
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> Facts:
+        children, homes = scenario.children, scenario.homes
         region = scenario.region
-        self.by_place: dict[str, dict[str, list[int]]] = {kind: defaultdict(list) for kind in KINDS}
-        self.by_owner: dict[str, list[int]] = defaultdict(list)
-        self.kin_for: dict[str, list[int]] = defaultdict(list)
-        for j, h in enumerate(scenario.homes):
-            if h.kind == "kin":
-                for cid in h.reserved_for:
-                    self.kin_for[cid].append(j)
-            else:
-                self.by_place[h.kind][h.municipality].append(j)
-            if h.kind == "municipal":
-                self.by_owner[h.owner].append(j)
-        places = {h.municipality for h in scenario.homes}
-        origins = {c.municipality for c in scenario.children}
-        # For each origin, the home municipalities by rising distance, for a bisect on the limit.
-        self.ring: dict[str, tuple[list[float], list[str]]] = {}
-        for a in origins:
-            ordered = sorted((region.km(a, b), b) for b in places)
-            self.ring[a] = ([km for km, _ in ordered], [b for _, b in ordered])
+        index = region.index
+        tags = sorted({t for c in children for t in c.needs} | {t for h in homes for t in h.competences})
+        bit = {t: 1 << i for i, t in enumerate(tags)}
+        dtype: Any = np.int64 if len(tags) <= MAX_TAGS else object
+        child_index = {c.id: i for i, c in enumerate(children)}
+        reservations = sorted(child_index[cid] * len(homes) + j for j, h in enumerate(homes) for cid in h.reserved_for)
 
-    def within(self, origin: str, limit: float | None) -> list[str]:
-        kms, codes = self.ring[origin]
-        return codes if limit is None else codes[: bisect.bisect_right(kms, limit)]
+        def ints(values: list[int]) -> np.ndarray:
+            return np.array(values, dtype=np.int64)
 
+        return cls(
+            scenario=scenario,
+            child_index=child_index,
+            need=_masks([c.needs for c in children], bit, dtype),
+            age=ints([c.age for c in children]),
+            care_level=ints([c.care_level for c in children]),
+            origin=ints([index[c.municipality] for c in children]),
+            max_km=np.array([_own_limit(c) for c in children], dtype=np.float64),
+            competence=_masks([h.competences for h in homes], bit, dtype),
+            min_age=ints([h.min_age for h in homes]),
+            max_age=ints([h.max_age for h in homes]),
+            max_care_level=ints([h.max_care_level for h in homes]),
+            kind=ints([KIND_CODE[h.kind] for h in homes]),
+            at=ints([index[h.municipality] for h in homes]),
+            owner=ints([index[h.owner] for h in homes]),
+            reservations=ints(reservations),
+            km_matrix=region.km_matrix,
+            policy_km=_policy_km(scenario),
+            isolated=np.bool_(scenario.policy.pooling == "isolated"),
+        )
 
-#: Need tags become bits of one integer; past this many distinct tags the arcs are found
-#: child by child instead.
-MAX_TAGS = 62
-
-#: Children compared with homes at once, to bound the memory of one comparison block.
-BLOCK = 1 << 22
+    def pairs(self, child: Any, home: Any) -> Pairs:
+        """Children ``child`` against homes ``home``: indices (an int or an array each) that broadcast."""
+        kind = self.kind[home]
+        reserved: Any = np.False_
+        if np.any(kind == _KIN):
+            key = np.asarray(child * len(self.kind) + home)
+            at = np.minimum(np.searchsorted(self.reservations, key), max(len(self.reservations) - 1, 0))
+            reserved = self.reservations[at] == key if len(self.reservations) else np.zeros(key.shape, dtype=bool)
+        origin = self.origin[child]
+        return Pairs(
+            need=self.need[child],
+            age=self.age[child],
+            care_level=self.care_level[child],
+            origin=origin,
+            max_km=self.max_km[child],
+            competence=self.competence[home],
+            min_age=self.min_age[home],
+            max_age=self.max_age[home],
+            max_care_level=self.max_care_level[home],
+            kind=kind,
+            owner=self.owner[home],
+            reserved=reserved,
+            km=self.km_matrix[origin, self.at[home]],
+            policy_km=self.policy_km,
+            isolated=self.isolated,
+        )
 
 
 def arc_pairs(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Every (child, home) pair rules 1-6 allow, as two index arrays sorted by child, then home.
+    """Every (child, home) pair rules 1-6 allow, as two int64 index arrays sorted by child, then home.
 
-    The same pairs as :func:`eligible_homes`, found with numpy: needs and competences become
-    bit masks, and children are compared in blocks with the homes of each kind that lie
-    within reach of their municipality, so that no Python code runs per pair.
+    Every pair returned passes every test of :data:`RULE_TESTS`; what is left to speed is which
+    pairs are tested. Kin homes meet only the children they are reserved for. The other homes
+    meet children in groups that share a municipality and an own distance limit: the rules that
+    read nothing else of the child (:data:`_BY_PLACE`) are tested once per group against all
+    those homes, and the group's children, in blocks, meet the homes that pass them, so that no
+    Python code runs per pair.
     """
     children, homes = scenario.children, scenario.homes
-    tags = sorted({t for c in children for t in c.needs} | {t for h in homes for t in h.competences})
-    if len(tags) > MAX_TAGS or not children or not homes:
-        found = _eligible_by_child(scenario)
-        child = np.repeat(np.arange(len(found), dtype=np.int64), [len(f) for f in found])
-        home = np.fromiter((j for f in found for j in f), dtype=np.int64, count=len(child))
-        return child, home
-    bit = {t: 1 << i for i, t in enumerate(tags)}
-    region = scenario.region
-    codes = list(region.codes)
-    place = {code: i for i, code in enumerate(codes)}
-    km = np.array([[region.km_units(a, b) for b in codes] for a in codes], dtype=np.int64) / region.km_scale
-
-    def mask(values: frozenset[str]) -> int:
-        return sum(bit[t] for t in values)
-
-    c_need = np.array([mask(c.needs) for c in children], dtype=np.int64)
-    c_age = np.array([c.age for c in children], dtype=np.int64)
-    c_care = np.array([c.care_level for c in children], dtype=np.int64)
-    c_from = np.array([place[c.municipality] for c in children], dtype=np.int64)
-    c_limit = np.array([np.nan if c.max_km is None else c.max_km for c in children], dtype=np.float64)
-    h_comp = np.array([mask(h.competences) for h in homes], dtype=np.int64)
-    h_low = np.array([h.min_age for h in homes], dtype=np.int64)
-    h_high = np.array([h.max_age for h in homes], dtype=np.int64)
-    h_care = np.array([h.max_care_level for h in homes], dtype=np.int64)
-    h_at = np.array([place[h.municipality] for h in homes], dtype=np.int64)
-    h_owner = np.array([place.get(h.owner, -1) for h in homes], dtype=np.int64)
-    kinds = np.array([h.kind for h in homes])
-    isolated = scenario.policy.pooling == "isolated"
-    pairs: list[tuple[np.ndarray, np.ndarray]] = []
-
-    def keep(ci: np.ndarray, hj: np.ndarray, limit: np.ndarray | None) -> None:
-        ok = (c_need[ci] & ~h_comp[hj]) == 0
-        ok &= (h_low[hj] <= c_age[ci]) & (c_age[ci] <= h_high[hj]) & (c_care[ci] <= h_care[hj])
-        if limit is not None:
-            ok &= ~(km[c_from[ci], h_at[hj]] > limit)  # NaN (no limit) never excludes
-        pairs.append((ci[ok], hj[ok]))
-
-    # Kin homes: only the children they are reserved for (rule 4).
-    index = {c.id: i for i, c in enumerate(children)}
-    kin = [(index[cid], j) for j, h in enumerate(homes) if h.kind == "kin" for cid in h.reserved_for if cid in index]
-    if kin:
-        ci, hj = (np.array(v, dtype=np.int64) for v in zip(*kin, strict=True))
-        limit = scenario.policy.max_km["kin"]
-        keep(ci, hj, None if limit is None else np.full(len(ci), float(limit)))
-    for kind in ("municipal", "consultant", "hvb"):
-        of_kind = np.flatnonzero(kinds == kind)
-        if not len(of_kind):
+    if not children or not homes:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    facts = Facts.of(scenario)
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    if len(facts.reservations):
+        ci, hj = np.divmod(facts.reservations, len(homes))
+        ok = passes(facts.pairs(ci, hj))
+        found.append((ci[ok], hj[ok]))
+    others = np.flatnonzero(facts.kind != _KIN)
+    # Children grouped by municipality and own limit (NaNs are one value to np.unique).
+    _, limit_no = np.unique(facts.max_km, return_inverse=True)
+    _, group_of = np.unique(facts.origin * len(children) + limit_no.ravel(), return_inverse=True)
+    by_group = np.argsort(group_of.ravel(), kind="stable")
+    starts = np.searchsorted(group_of.ravel()[by_group], np.arange(group_of.max() + 2))
+    child_rules = tuple(r for r in RULES if r not in _BY_PLACE)
+    for g in range(len(starts) - 1):
+        group = by_group[starts[g] : starts[g + 1]]
+        candidates = others[passes(facts.pairs(group[0], others), _BY_PLACE)] if len(others) else others
+        if not len(candidates):
             continue
-        policy_limit = scenario.policy.max_km[kind]
-        personal = kind in ("municipal", "consultant")
-        if personal:
-            limits = np.where(np.isnan(c_limit), np.nan if policy_limit is None else float(policy_limit), c_limit)
-        else:
-            limits = np.full(len(children), np.nan if policy_limit is None else float(policy_limit))
-        by_origin = np.argsort(c_from, kind="stable")
-        starts = np.searchsorted(c_from[by_origin], np.arange(len(codes) + 1))
-        for o in range(len(codes)):
-            group = by_origin[starts[o] : starts[o + 1]]
-            if not len(group):
-                continue
-            reach = limits[group]
-            candidates = of_kind
-            if not np.isnan(reach).any():
-                candidates = of_kind[km[o, h_at[of_kind]] <= reach.max()]
-            if isolated and kind == "municipal":
-                candidates = candidates[h_owner[candidates] == o]
-            if not len(candidates):
-                continue
-            step = max(1, BLOCK // len(candidates))
-            for first in range(0, len(group), step):
-                block = group[first : first + step]
-                ci = np.repeat(block, len(candidates))
-                hj = np.tile(candidates, len(block))
-                keep(ci, hj, limits[ci])
-    child = np.concatenate([c for c, _ in pairs]) if pairs else np.zeros(0, dtype=np.int64)
-    home = np.concatenate([h for _, h in pairs]) if pairs else np.zeros(0, dtype=np.int64)
+        step = max(1, BLOCK // len(candidates))
+        for first in range(0, len(group), step):
+            block = group[first : first + step]
+            ok = passes(facts.pairs(block[:, None], candidates), child_rules)
+            rows, cols = np.nonzero(np.broadcast_to(ok, (len(block), len(candidates))))
+            found.append((block[rows], candidates[cols]))
+    child = np.concatenate([c for c, _ in found]) if found else np.zeros(0, dtype=np.int64)
+    home = np.concatenate([h for _, h in found]) if found else np.zeros(0, dtype=np.int64)
     order = np.lexsort((home, child))
-    return child[order], home[order]
+    return child[order].astype(np.int64, copy=False), home[order].astype(np.int64, copy=False)
 
 
 def eligible_homes(scenario: Scenario) -> list[tuple[int, ...]]:
@@ -184,33 +333,3 @@ def eligible_homes(scenario: Scenario) -> list[tuple[int, ...]]:
     bounds = np.searchsorted(child, np.arange(len(scenario.children) + 1))
     homes = home.tolist()
     return [tuple(homes[bounds[i] : bounds[i + 1]]) for i in range(len(scenario.children))]
-
-
-def _eligible_by_child(scenario: Scenario) -> list[tuple[int, ...]]:
-    """:func:`eligible_homes` child by child, with the homes indexed by kind and municipality."""
-    index = _HomeIndex(scenario)
-    homes = scenario.homes
-    isolated = scenario.policy.pooling == "isolated"
-    result: list[tuple[int, ...]] = []
-    for child in scenario.children:
-        found: list[int] = []
-        for kind in KINDS:
-            limit = distance_limit(scenario, child, kind)
-            if kind == "kin":
-                candidates: Iterator[int] = iter(index.kin_for.get(child.id, ()))
-            elif kind == "municipal" and isolated:
-                candidates = iter(index.by_owner.get(child.municipality, ()))
-            else:
-                by_place = index.by_place[kind]
-                candidates = (j for code in index.within(child.municipality, limit) for j in by_place.get(code, ()))
-            for j in candidates:
-                h = homes[j]
-                if (
-                    child.needs <= h.competences
-                    and h.min_age <= child.age <= h.max_age
-                    and child.care_level <= h.max_care_level
-                    and (limit is None or scenario.km_between(child, h) <= limit)
-                ):
-                    found.append(j)
-        result.append(tuple(sorted(found)))
-    return result

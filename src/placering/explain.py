@@ -8,8 +8,9 @@ who occupies them, that a sibling group found no room together, or which objecti
 move there would worsen.
 
 A national plan explains some 10 000 children against some 19 000 homes, so nothing here
-looks at every home in Python per child: the homes become numpy arrays once per plan, each
-rule a boolean mask over the candidates, and the narrowing is cached by the child attributes
+looks at every home in Python per child: the homes become numpy arrays once per plan
+(:class:`placering.eligibility.Facts`), each rule a boolean mask over the candidates, tested
+by the one statement of the rules in :mod:`placering.eligibility`, and the narrowing is cached by the child attributes
 it depends on (most children share their municipality, needs, care level and age band with
 many others). The totals of a plan with a sibling group moved are the plan's totals plus the
 change the move makes, not a recount of the whole plan.
@@ -26,9 +27,8 @@ import numpy as np
 
 from placering._fields import format_tags
 from placering.children import Child
-from placering.eligibility import distance_limit
+from placering.eligibility import KIND_CODE, Facts, distance_limit, passes
 from placering.policy import KINDS
-from placering.region import decimal_scale
 from placering.result import Explanation, Plan, TotalUnits, Unplacement, total_units
 from placering.scenario import Scenario
 
@@ -45,11 +45,12 @@ _MAX_NAMES = 6
 
 _KIND_WORD = {"kin": "kin", "municipal": "municipal", "consultant": "consultant", "hvb": "HVB"}
 
-#: The rules that narrow the candidates, in the order they are applied.
+#: The rules that narrow the candidates, in the order an explanation applies them (the rules
+#: that depend on where the child comes from first); kin homes are the child's own already.
 _RULES = ("pooling", "distance", "needs", "care_level", "age")
 
 #: Each kind's code in the home arrays: its place on the ladder.
-_CODE = {k: i for i, k in enumerate(KINDS)}
+_CODE = KIND_CODE
 
 #: Integer sums below this convert to float64 exactly, so numpy's ``units / scale`` is the
 #: same float as Python's; beyond it the objective comparison runs in Python integers.
@@ -88,14 +89,11 @@ class _Context:
 
     scenario: Scenario
     home_of: dict[str, str]
+    facts: Facts  # what the rules read of every child and home
     # Homes.
     home_ids: list[str]
     kind: np.ndarray  # _CODE of the kind
     at: np.ndarray  # municipality index
-    owner: np.ndarray  # owner's municipality index
-    care: np.ndarray  # max care level
-    low: np.ndarray  # min age
-    high: np.ndarray  # max age
     of_kind: dict[str, np.ndarray]  # the homes of each kind, ascending
     kin_of: dict[str, np.ndarray]  # child id -> the kin homes reserved for it, ascending
     cost_units: list[int]  # round(cost_of(home) * cost_scale), exact
@@ -115,8 +113,6 @@ class _Context:
     km_units: np.ndarray | None  # km between municipalities in region units, when exact
     cost_array: np.ndarray | None  # cost_units as an array, when exact
     # Caches.
-    tag_masks: dict[str, np.ndarray] = attrs.field(factory=dict)
-    need_masks: dict[frozenset[str], np.ndarray] = attrs.field(factory=dict)
     kind_sets: dict[tuple[str, ...], np.ndarray] = attrs.field(factory=dict)
     wheres: dict[tuple[Any, ...], _Where] = attrs.field(factory=dict)
     fits: dict[tuple[Any, ...], _Fit] = attrs.field(factory=dict)
@@ -124,19 +120,10 @@ class _Context:
     taken: dict[tuple[Any, ...], tuple[int, list[str]]] = attrs.field(factory=dict)
     movers: dict[str, tuple[Child, ...]] = attrs.field(factory=dict)
 
-    def needs_met(self, needs: frozenset[str]) -> np.ndarray:
-        """Over all homes: whether the home's competences cover ``needs``."""
-        mask = self.need_masks.get(needs)
-        if mask is None:
-            mask = np.ones(len(self.home_ids), dtype=bool)
-            for tag in needs:
-                has = self.tag_masks.get(tag)
-                if has is None:
-                    has = np.fromiter((tag in h.competences for h in self.scenario.homes), dtype=bool)
-                    self.tag_masks[tag] = has
-                mask &= has
-            self.need_masks[needs] = mask
-        return mask
+    def masks(self, child: Child, homes: np.ndarray, rules: tuple[str, ...]) -> list[np.ndarray]:
+        """Over ``homes``: whether each rule of ``rules`` lets ``child`` in."""
+        pairs = self.facts.pairs(self.facts.child_index[child.id], homes)
+        return [np.broadcast_to(passes(pairs, (rule,)), homes.shape) for rule in rules]
 
     def of_kinds(self, kinds: tuple[str, ...]) -> np.ndarray:
         """The homes of ``kinds`` other than kin (those are reserved per child), ascending."""
@@ -164,17 +151,15 @@ _NONE = np.zeros(0, dtype=np.int64)
 def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
     homes = scenario.homes
     region = scenario.region
-    codes = region.codes
-    place = {code: i for i, code in enumerate(codes)}
+    facts = Facts.of(scenario)
     home_index = {h.id: j for j, h in enumerate(homes)}
-    kind = np.array([_CODE[h.kind] for h in homes], dtype=np.int64)
+    kind = facts.kind
     kin_lists: dict[str, list[int]] = defaultdict(list)
     for j, h in enumerate(homes):
         for cid in h.reserved_for:
             kin_lists[cid].append(j)
-    cost_scale = decimal_scale(scenario.cost_of(h) for h in homes)
-    cost_units = [round(scenario.cost_of(h) * cost_scale) for h in homes]
-    km_units = [[region.km_units(a, b) for b in codes] for a in codes]
+    cost_units = list(scenario.cost_units)
+    km_units = region.km_units_matrix
 
     home_of = dict(home_of)
     where = {c: home_index[h] for c, h in home_of.items()}
@@ -187,24 +172,21 @@ def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
     # The largest sum an objective comparison forms: every child moved to the dearest, farthest home.
     reach = len(scenario.children) + len(where) + 1
     top_cost = max(cost_units, default=0)
-    top_km = max((u for row in km_units for u in row), default=0)
+    top_km = int(km_units.max(initial=0))
     exact = reach * max(top_cost, top_km, 1) < _EXACT
     return _Context(
         scenario=scenario,
         home_of=home_of,
+        facts=facts,
         home_ids=[h.id for h in homes],
         kind=kind,
-        at=np.array([place[h.municipality] for h in homes], dtype=np.int64),
-        owner=np.array([place[h.owner] for h in homes], dtype=np.int64),
-        care=np.array([h.max_care_level for h in homes], dtype=np.int64),
-        low=np.array([h.min_age for h in homes], dtype=np.int64),
-        high=np.array([h.max_age for h in homes], dtype=np.int64),
+        at=facts.at,
         of_kind={k: np.flatnonzero(kind == _CODE[k]) for k in KINDS},
         kin_of={cid: np.array(js, dtype=np.int64) for cid, js in kin_lists.items()},
         cost_units=cost_units,
-        cost_scale=cost_scale,
-        place=place,
-        km=np.array([[region.km(a, b) for b in codes] for a in codes], dtype=np.float64),
+        cost_scale=scenario.cost_scale,
+        place=region.index,
+        km=region.km_matrix,
         where=where,
         free=np.array([h.capacity for h in homes], dtype=np.int64) - occupied,
         ranked=ranked,
@@ -212,7 +194,7 @@ def _context(scenario: Scenario, home_of: dict[str, str]) -> _Context:
         groups=groups,
         totals=totals,
         exact=exact,
-        km_units=np.array(km_units, dtype=np.int64) if exact else None,
+        km_units=km_units if exact else None,
         cost_array=np.array(cost_units, dtype=np.int64) if exact else None,
     )
 
@@ -272,29 +254,14 @@ def _placed_within(ctx: _Context, child: Child, homes: np.ndarray) -> tuple[np.n
     The distance mask is the same whether or not the explanation states a distance step: without
     a finite limit for any kind among the candidates, it keeps every one of them.
     """
-    scenario = ctx.scenario
-    origin = ctx.place[child.municipality]
-    kind = ctx.kind[homes]
-    if scenario.policy.pooling == "isolated":
-        own = (kind != _CODE["municipal"]) | (ctx.owner[homes] == origin)
-    else:
-        own = np.ones(len(homes), dtype=bool)
-    km = ctx.km[origin, ctx.at[homes]]
-    within = np.ones(len(homes), dtype=bool)
-    for k in KINDS:
-        limit = distance_limit(scenario, child, k)
-        if limit is not None:
-            within &= ~((kind == _CODE[k]) & (km > limit))
+    own, within = ctx.masks(child, homes, ("pooling", "distance"))
     return own, within
 
 
 def _fitting(ctx: _Context, child: Child, homes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Over ``homes``: whether they cover the child's needs, take its care level, take its age."""
-    return (
-        ctx.needs_met(child.needs)[homes],
-        child.care_level <= ctx.care[homes],
-        (ctx.low[homes] <= child.age) & (child.age <= ctx.high[homes]),
-    )
+    needs, care, age = ctx.masks(child, homes, ("needs", "care_level", "age"))
+    return needs, care, age
 
 
 def _where(ctx: _Context, child: Child, kinds: tuple[str, ...]) -> _Where:
@@ -318,6 +285,39 @@ def _fit(ctx: _Context, child: Child, near: np.ndarray) -> _Fit:
     return _Fit(bool(needs_ok.any()), bool(care_ok.any()), bool(age_ok.any()), near[age_ok])
 
 
+def _steps(
+    ctx: _Context, child: Child, present: set[str], farthest: dict[str, float]
+) -> list[tuple[str, str, str | None]]:
+    """The narrowing's steps for ``child``: each rule, what to say when no home passes it, and the
+    qualifier the homes that pass it earn (``None``: none worth saying)."""
+    scenario = ctx.scenario
+    place = scenario.region.name_of(child.municipality)
+    steps: list[tuple[str, str, str | None]] = []
+    if ctx.facts.isolated:  # the pooling rule can exclude homes: say which ones are open
+        steps.append(
+            (
+                "pooling",
+                f"is open to children of {place}, as each municipality uses only its own homes",
+                f"open to {place}",
+            )
+        )
+    distance = _distance_phrase(scenario, child, present, farthest)
+    if distance is not None:
+        steps.append(("distance", f"lies {distance}", distance))
+    if child.needs:
+        tags = format_tags(child.needs)
+        steps.append(("needs", f"covers needs {tags}", f"covering needs {tags}"))
+    steps.append(
+        (
+            "care_level",
+            f"takes care level {child.care_level}",
+            f"for care level {child.care_level}" if child.care_level > 1 else None,
+        )
+    )
+    steps.append(("age", f"takes a child aged {child.age}", None))
+    return steps
+
+
 def _narrow(
     ctx: _Context, child: Child, kinds: tuple[str, ...], noun: str
 ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -335,9 +335,9 @@ def _narrow(
     if len(kin):
         key = (fit_key, tuple(kin.tolist()))
     else:
-        found = ctx.narrowed.get(key)
-        if found is not None:
-            return found, key
+        cached = ctx.narrowed.get(key)
+        if cached is not None:
+            return cached, key
     where = ctx.wheres.get(where_key)
     if where is None:
         where = _where(ctx, child, kinds)
@@ -347,7 +347,6 @@ def _narrow(
         fit = _fit(ctx, child, where.near)
         ctx.fits[fit_key] = fit
 
-    scenario = ctx.scenario
     present = set(where.present)
     farthest = dict(where.farthest)
     # Whether any home survives each rule and those before it, and the survivors of all: the
@@ -368,30 +367,7 @@ def _narrow(
     if not where.present and not len(kin):
         found: tuple[Any, ...] = ("none",)
     else:
-        place = scenario.region.name_of(child.municipality)
-        steps: list[tuple[str, str, str | None]] = []
-        if scenario.policy.pooling == "isolated":
-            steps.append(
-                (
-                    "pooling",
-                    f"is open to children of {place}, as each municipality uses only its own homes",
-                    f"open to {place}",
-                )
-            )
-        distance = _distance_phrase(scenario, child, present, farthest)
-        if distance is not None:
-            steps.append(("distance", f"lies {distance}", distance))
-        if child.needs:
-            tags = format_tags(child.needs)
-            steps.append(("needs", f"covers needs {tags}", f"covering needs {tags}"))
-        steps.append(
-            (
-                "care_level",
-                f"takes care level {child.care_level}",
-                f"for care level {child.care_level}" if child.care_level > 1 else None,
-            )
-        )
-        steps.append(("age", f"takes a child aged {child.age}", None))
+        steps = _steps(ctx, child, present, farthest)
         qualifiers: list[str] = []
         for rule, failure, qualifier in steps:
             if not alive[rule]:
@@ -433,19 +409,7 @@ def explain_child(
 
 def _allowed(ctx: _Context, child: Child, homes: np.ndarray) -> np.ndarray:
     """Over ``homes``: whether rules 1-6 allow ``child`` there (:func:`exclusion` is ``None``)."""
-    scenario = ctx.scenario
-    kind = ctx.kind[homes]
-    ok = ctx.needs_met(child.needs)[homes]
-    ok &= (ctx.low[homes] <= child.age) & (child.age <= ctx.high[homes]) & (child.care_level <= ctx.care[homes])
-    ok &= (kind != _CODE["kin"]) | np.isin(homes, ctx.kin_of.get(child.id, _NONE))
-    origin = ctx.place[child.municipality]
-    km = ctx.km[origin, ctx.at[homes]]
-    for k in KINDS:
-        limit = distance_limit(scenario, child, k)
-        if limit is not None:
-            ok &= ~((kind == _CODE[k]) & (km > limit))
-    if scenario.policy.pooling == "isolated":
-        ok &= (kind != _CODE["municipal"]) | (ctx.owner[homes] == origin)
+    ok: np.ndarray = np.broadcast_to(passes(ctx.facts.pairs(ctx.facts.child_index[child.id], homes)), homes.shape)
     return ok
 
 
@@ -462,7 +426,6 @@ def _suitable_but_taken(
 ) -> Explanation:
     scenario = ctx.scenario
     siblings = ctx.moving(child)
-    moving = {c.id for c in siblings}
     size = len(siblings)
     narrowed = True  # whether ``suitable`` is still the cached narrowing of ``key``
     if size > 1:
@@ -498,32 +461,7 @@ def _suitable_but_taken(
             leaving += 1
     roomy = suitable[free >= size]
     if not len(roomy):
-        # The occupants of the suitable homes, the moving children aside. The names shown are
-        # the first of them in sorted order, so the first ``_MAX_NAMES + size`` occupants hold
-        # them whichever moving children are among those. A lone child's suitable homes are
-        # those of every child with the same key, so their occupants are looked up once.
-        if narrowed and size <= 1:
-            found = ctx.taken.get(key)
-            if found is None:
-                found = _occupants(ctx, suitable, _MAX_NAMES + 1)
-                ctx.taken[key] = found
-        else:
-            found = _occupants(ctx, suitable, _MAX_NAMES + size)
-        count, names = found
-        count -= leaving
-        names = [c for c in names if c not in moving]
-        shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
-        which = f"the suitable {phrase} ({_names_of(shown, len(suitable))})"
-        if len(suitable) > 1:
-            which = f"all {len(suitable)} suitable {phrase} ({_names_of(shown, len(suitable))})"
-        if size > 1:
-            text = f"{which} for sibling group {child.sibling_group} lack {size} free places together"
-            rule = "siblings"
-        else:
-            text = f"{which} {'are' if len(suitable) > 1 else 'is'} full"
-            rule = "full"
-        text += f", taken by {_names_of(names, count)}" if count else " (no places)"
-        return Explanation(child=child.id, rule=rule, text=text)
+        return _full(ctx, child, siblings, suitable, phrase, key if narrowed else None, leaving)
     # A suitable home has room: a move there would worsen a term the policy ranks higher.
     terms = scenario.policy.effective_objective()
     worse = _first_worse(ctx, child, siblings, roomy, terms)
@@ -550,6 +488,50 @@ def _suitable_but_taken(
     )
 
 
+def _full(
+    ctx: _Context,
+    child: Child,
+    siblings: tuple[Child, ...],
+    suitable: np.ndarray,
+    phrase: str,
+    key: tuple[Any, ...] | None,
+    leaving: int,
+) -> Explanation:
+    """Every suitable home lacks room for the moving children: who takes the places.
+
+    ``key`` names ``suitable`` when it is still the cached narrowing of the key (``None`` when
+    siblings narrowed it further); ``leaving`` is how many moving children live in those homes.
+    """
+    moving = {c.id for c in siblings}
+    size = len(siblings)
+    # The occupants of the suitable homes, the moving children aside. The names shown are
+    # the first of them in sorted order, so the first ``_MAX_NAMES + size`` occupants hold
+    # them whichever moving children are among those. A lone child's suitable homes are
+    # those of every child with the same key, so their occupants are looked up once.
+    if key is not None and size <= 1:
+        found = ctx.taken.get(key)
+        if found is None:
+            found = _occupants(ctx, suitable, _MAX_NAMES + 1)
+            ctx.taken[key] = found
+    else:
+        found = _occupants(ctx, suitable, _MAX_NAMES + size)
+    count, names = found
+    count -= leaving
+    names = [c for c in names if c not in moving]
+    shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
+    which = f"the suitable {phrase} ({_names_of(shown, len(suitable))})"
+    if len(suitable) > 1:
+        which = f"all {len(suitable)} suitable {phrase} ({_names_of(shown, len(suitable))})"
+    if size > 1:
+        text = f"{which} for sibling group {child.sibling_group} lack {size} free places together"
+        rule = "siblings"
+    else:
+        text = f"{which} {'are' if len(suitable) > 1 else 'is'} full"
+        rule = "full"
+    text += f", taken by {_names_of(names, count)}" if count else " (no places)"
+    return Explanation(child=child.id, rule=rule, text=text)
+
+
 def _first_worse(
     ctx: _Context, child: Child, siblings: tuple[Child, ...], roomy: np.ndarray, terms: tuple[str, ...]
 ) -> tuple[int, str] | None:
@@ -563,7 +545,6 @@ def _first_worse(
     scenario = ctx.scenario
     region = scenario.region
     base = ctx.totals
-    size = len(siblings)
     # What the moving children contribute where they are now.
     unplaced = hvb = consultant = cost = km = 0
     for s in siblings:
@@ -585,7 +566,7 @@ def _first_worse(
         moving = {s.id for s in siblings}
         split -= max(0, len({ctx.where[c.id] for c in members if c.id in ctx.where}) - 1)
         static = sorted({ctx.where[c.id] for c in members if c.id not in moving and c.id in ctx.where})
-    olds = {
+    olds: dict[str, float] = {
         "unplaced": base.unplaced,
         "hvb": base.hvb,
         "consultant": base.consultant,
@@ -593,52 +574,100 @@ def _first_worse(
         "cost": base.cost_units / ctx.cost_scale,
         "km": base.km_units / region.km_scale,
     }
+    move = _Move(
+        siblings=siblings, group=group, unplaced=unplaced, hvb=hvb, consultant=consultant, cost=cost, km=km,
+        split=split, static=static,
+    )
     if not ctx.exact or ctx.km_units is None or ctx.cost_array is None:
-        for j in roomy.tolist():
-            home = scenario.homes[j]
-            new = {
-                "unplaced": base.unplaced - unplaced,
-                "hvb": base.hvb - hvb + (size if home.kind == "hvb" else 0),
-                "consultant": base.consultant - consultant + (size if home.kind == "consultant" else 0),
-                "split_siblings": base.split_siblings,
-                "cost": (base.cost_units - cost + size * ctx.cost_units[j]) / ctx.cost_scale,
-                "km": (base.km_units - km + sum(region.km_units(s.municipality, home.municipality) for s in siblings))
-                / region.km_scale,
-            }
-            if group is not None:
-                new["split_siblings"] = split + max(0, len(static) + (1 if size and j not in static else 0) - 1)
-            for term in terms:
-                if new[term] != olds[term]:
-                    if new[term] > olds[term]:
-                        return j, term
-                    break
-        return None
+        return _first_worse_in_python(ctx, move, roomy, terms, olds)
+    return _first_worse_in_numpy(ctx, move, roomy, terms, olds, (ctx.km_units, ctx.cost_array))
 
+
+@attrs.frozen(kw_only=True)
+class _Move:
+    """Moving children out of their places, for :func:`_first_worse`: what they contribute now."""
+
+    siblings: tuple[Child, ...]
+    group: str | None
+    unplaced: int  # how many of them are unplaced
+    hvb: int
+    consultant: int
+    cost: int  # cost units of their homes
+    km: int  # km units to their homes
+    split: int  # their group's split_siblings less its homes now
+    static: list[int]  # the homes of the group's members who stay put, ascending
+
+
+def _first_worse_in_python(
+    ctx: _Context, move: _Move, roomy: np.ndarray, terms: tuple[str, ...], olds: dict[str, float]
+) -> tuple[int, str] | None:
+    """:func:`_first_worse` home by home, in Python integers: for totals beyond float64's exact range."""
+    scenario = ctx.scenario
+    region = scenario.region
+    base = ctx.totals
+    size = len(move.siblings)
+    for j in roomy.tolist():
+        home = scenario.homes[j]
+        km = sum(region.km_units(s.municipality, home.municipality) for s in move.siblings)
+        new = {
+            "unplaced": base.unplaced - move.unplaced,
+            "hvb": base.hvb - move.hvb + (size if home.kind == "hvb" else 0),
+            "consultant": base.consultant - move.consultant + (size if home.kind == "consultant" else 0),
+            "split_siblings": base.split_siblings,
+            "cost": (base.cost_units - move.cost + size * ctx.cost_units[j]) / ctx.cost_scale,
+            "km": (base.km_units - move.km + km) / region.km_scale,
+        }
+        if move.group is not None:
+            homes = len(move.static) + (1 if size and j not in move.static else 0)
+            new["split_siblings"] = move.split + max(0, homes - 1)
+        for term in terms:
+            if new[term] != olds[term]:
+                if new[term] > olds[term]:
+                    return j, term
+                break
+    return None
+
+
+def _moved_totals(
+    ctx: _Context, move: _Move, roomy: np.ndarray, term: str, km_units: np.ndarray, cost_array: np.ndarray
+) -> np.ndarray:
+    """Over ``roomy``: objective term ``term`` of the plan with the moving children in each home;
+    ``km_units`` and ``cost_array`` are the context's, present when its sums are exact."""
+    base = ctx.totals
+    size = len(move.siblings)
     kind = ctx.kind[roomy]
+    if term == "unplaced":
+        return np.asarray(base.unplaced - move.unplaced)  # the same wherever the children go
+    if term in ("hvb", "consultant"):
+        return getattr(base, term) - getattr(move, term) + size * (kind == _CODE[term]).astype(np.int64)
+    if term == "split_siblings":
+        if move.group is None:
+            return np.asarray(base.split_siblings)
+        homes = len(move.static) + (size > 0) * (~np.isin(roomy, move.static)).astype(np.int64)
+        return move.split + np.maximum(0, homes - 1)
+    if term == "cost":
+        return (base.cost_units - move.cost + size * cost_array[roomy]) / ctx.cost_scale
+    units = np.full(len(roomy), base.km_units - move.km, dtype=np.int64)
+    for s in move.siblings:
+        units += km_units[ctx.place[s.municipality], ctx.at[roomy]]
+    return units / ctx.scenario.region.km_scale
+
+
+def _first_worse_in_numpy(
+    ctx: _Context,
+    move: _Move,
+    roomy: np.ndarray,
+    terms: tuple[str, ...],
+    olds: dict[str, float],
+    exact: tuple[np.ndarray, np.ndarray],
+) -> tuple[int, str] | None:
+    """:func:`_first_worse` over all of ``roomy`` at once, term by term; ``exact`` holds the
+    context's km units and cost array."""
     decided = np.zeros(len(roomy), dtype=bool)
     worse = np.zeros(len(roomy), dtype=bool)
     worse_term = np.full(len(roomy), -1, dtype=np.int64)
     for t, term in enumerate(terms):
-        new: np.ndarray
-        if term == "unplaced":
-            new = np.asarray(base.unplaced - unplaced)  # the same wherever the children go
-        elif term == "hvb":
-            new = base.hvb - hvb + size * (kind == _CODE["hvb"]).astype(np.int64)
-        elif term == "consultant":
-            new = base.consultant - consultant + size * (kind == _CODE["consultant"]).astype(np.int64)
-        elif term == "split_siblings":
-            if group is None:
-                new = np.asarray(base.split_siblings)
-            else:
-                homes = len(static) + (size > 0) * (~np.isin(roomy, static)).astype(np.int64)
-                new = split + np.maximum(0, homes - 1)
-        elif term == "cost":
-            new = (base.cost_units - cost + size * ctx.cost_array[roomy]) / ctx.cost_scale
-        else:  # km
-            units = np.full(len(roomy), base.km_units - km, dtype=np.int64)
-            for s in siblings:
-                units += ctx.km_units[ctx.place[s.municipality], ctx.at[roomy]]
-            new = units / region.km_scale
+        new = _moved_totals(ctx, move, roomy, term, *exact)
         old = olds[term]
         differs = ~decided & (new != old)
         worse |= differs & (new > old)

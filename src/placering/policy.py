@@ -94,6 +94,10 @@ def _check_objective(instance: Any, attribute: attrs.Attribute[Any], value: Any)
         raise f.fail(instance, "objective", f"must not repeat a term, got {list(value)!r}")
 
 
+def _as_terms(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 @attrs.frozen(kw_only=True)
 class Policy:
     """How a region places children: costs, distance limits and what the optimum minimises.
@@ -116,7 +120,7 @@ class Policy:
     keep_current: bool = attrs.field(default=True, validator=f.boolean())
     objective: tuple[str, ...] = attrs.field(
         default=DEFAULT_OBJECTIVE,
-        converter=lambda v: tuple(v) if isinstance(v, list) else v,
+        converter=_as_terms,
         validator=_check_objective,
     )
 

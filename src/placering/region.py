@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
 import attrs
 import networkx as nx
+import numpy as np
 
 from placering import _fields as f
 from placering.exceptions import InvalidInputError
@@ -127,9 +129,9 @@ class Region:
                 entity="region",
                 field="roads",
             )
-        units = {a: dict(d) for a, d in nx.all_pairs_dijkstra_path_length(graph, weight="units")}
+        paths = {a: dict(d) for a, d in nx.all_pairs_dijkstra_path_length(graph, weight="units")}
         object.__setattr__(self, "km_scale", scale)
-        object.__setattr__(self, "_units", units)
+        object.__setattr__(self, "_units", paths)
         object.__setattr__(self, "_by_code", by_code)
 
     def __contains__(self, code: object) -> bool:
@@ -153,6 +155,31 @@ class Region:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(self._by_code)
+
+    @functools.cached_property
+    def index(self) -> dict[str, int]:
+        """Each municipality's row and column in :attr:`km_units_matrix`: its place in :attr:`codes`."""
+        return {code: i for i, code in enumerate(self._by_code)}
+
+    @functools.cached_property
+    def km_units_matrix(self) -> np.ndarray:
+        """``km_units(a, b)`` for every pair, rows and columns in :attr:`codes` order (int64, read-only).
+
+        Built on first use and kept, so that eligibility, explanations and the solver share one
+        copy instead of each filling its own from ``km_units``.
+        """
+        codes = self.codes
+        matrix = np.array([[self._units[a][b] for b in codes] for a in codes], dtype=np.int64)
+        matrix.setflags(write=False)
+        return matrix
+
+    @functools.cached_property
+    def km_matrix(self) -> np.ndarray:
+        """``km(a, b)`` for every pair as :attr:`km_units_matrix` divided by ``km_scale``: the very
+        floats :meth:`km` gives (float64, read-only)."""
+        matrix = self.km_units_matrix / self.km_scale
+        matrix.setflags(write=False)
+        return matrix
 
     def graph(self) -> nx.Graph:
         """The road network as a networkx graph with ``km`` on each edge (shortest parallel link)."""

@@ -6,7 +6,6 @@ comes from; tags as in shared/domain.md: [S] sourced, [D] derived, [E] estimate.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import math
@@ -17,16 +16,26 @@ from typing import Any
 
 import attrs
 import networkx as nx
+import numpy as np
 
 from placering.children import Child
-from placering.eligibility import exclusion
+from placering.eligibility import Facts, passes
 from placering.exceptions import InvalidInputError
 from placering.homes import Home
-from placering.policy import Policy
+from placering.policy import KINDS, Policy
 from placering.region import Municipality, Region, Road
 from placering.scenario import Scenario
 
-__all__ = ["DEFAULT_CHILDREN", "FAMILIES", "Calibration", "Family", "generate", "synthetic_region"]
+__all__ = [
+    "DEFAULT_CHILDREN",
+    "FAMILIES",
+    "Calibration",
+    "Family",
+    "draw_demand",
+    "generate",
+    "redraw_demand",
+    "synthetic_region",
+]
 
 #: A county-sized year: Dalarna ≈520 children in family homes and ≈165 in HVB during a year
 #: [E/D, domain.md 3.2], of whom some are already placed; 600 is the matching problem of a
@@ -128,14 +137,6 @@ class Calibration:
     market_weight: float = 0.0
 
 
-def _ring(region: Region, origins: Sequence[str], places: Sequence[str]) -> dict[str, tuple[list[float], list[str]]]:
-    ring = {}
-    for a in set(origins):
-        ordered = sorted((region.km(a, b), b) for b in places)
-        ring[a] = ([km for km, _ in ordered], [b for _, b in ordered])
-    return ring
-
-
 def generate(
     region: Region | str = "dalarna",
     *,
@@ -159,7 +160,9 @@ def generate(
             known = ", ".join(FAMILIES)
             raise InvalidInputError(f"family {family!r} is not a benchmark family (known: {known})", entity="generate")
         if region != "dalarna":
-            raise InvalidInputError("a family brings its own region, so give either family or region", entity="generate")
+            raise InvalidInputError(
+                "a family brings its own region, so give either family or region", entity="generate"
+            )
         spec = FAMILIES[family]
         region = spec.region() if callable(spec.region) else spec.region
         calibration = spec.calibration
@@ -174,32 +177,104 @@ def generate(
 
 
 def _draw(region: Region, cal: Calibration, children: int, seed: int) -> Scenario:
-    rng = random.Random(seed)
-    home_places = [m.code for m in region.municipalities if m.population]
-    if not home_places:  # a region without populations: everybody counts alike
-        home_places = [m.code for m in region.municipalities]
-    all_places = [m.code for m in region.municipalities]
-    weight = {
-        code: (region.municipality(code).population or 1)
-        * (SMALL_RATE if (region.municipality(code).population or 0) < SMALL_MUNICIPALITY else 1.0)
-        for code in home_places
-    }
-    mean_size = sum(s * w for s, w in cal.sibling_sizes) / sum(w for _, w in cal.sibling_sizes)
-    # A family of ``size`` children is drawn with this chance, so the share of siblings holds.
-    family_chance = cal.sibling_share / (mean_size - cal.sibling_share * (mean_size - 1))
-    if cal.sibling_sizes == SIBLING_SIZES and cal.sibling_share == SIBLING_SHARE:
-        family_chance = SIBLING_SHARE / 2.6  # the Dalarna calibration as first drawn
-    origin_weights = [weight[c] for c in home_places]
-    cumulative = list(itertools.accumulate(origin_weights))
+    """The steps of a synthetic scenario, in the order they draw from the one ``rng``.
 
-    # Children, with sibling groups drawn as whole families from one municipality.
-    kids: list[dict[str, object]] = []
+    The order is part of what a seed means: the best-known benchmark files record the SHA-256
+    of generated scenarios, so a step may not move or draw more or less than it does.
+    """
+    rng = random.Random(seed)
+    origins = _Origins.of(region, cal)
+    kids = _draw_children(rng, origins, cal, children)
+    families = _families(kids)
+    homes = _draw_kin_homes(rng, region, origins, cal, families, _width(children))
+    homes += _draw_municipal_homes(rng, origins, cal, Counter(str(k["municipality"]) for k in kids))
+    homes += _draw_consultant_homes(rng, region, origins, cal, len(kids))
+    homes += _draw_hvb_homes(rng, region, origins, cal, len(kids))
+    return _settle(rng, region, homes, kids, families, cal.current_share)
+
+
+def draw_demand(
+    region: Region,
+    homes: Sequence[Home],
+    *,
+    seed: int,
+    children: int = DEFAULT_CHILDREN,
+    calibration: Calibration | None = None,
+) -> Scenario:
+    """A demand year for fixed homes: new children, their kin homes and ongoing placements.
+
+    The kin homes among ``homes`` belong to the children they were drawn for and are dropped;
+    the other homes stay as they are, in their order, after the new kin homes. Children, kin
+    homes and ongoing placements are drawn as :func:`generate` draws them (default calibration:
+    Dalarna's), so that recruiting homes can be weighed against several years of demand.
+    """
+    cal = calibration or Calibration()
+    rng = random.Random(seed)
+    origins = _Origins.of(region, cal)
+    kids = _draw_children(rng, origins, cal, children)
+    families = _families(kids)
+    kin = _draw_kin_homes(rng, region, origins, cal, families, _width(children))
+    return _settle(rng, region, kin + [h for h in homes if h.kind != "kin"], kids, families, cal.current_share)
+
+
+def redraw_demand(scenario: Scenario, seed: int, *, calibration: Calibration | None = None) -> Scenario:
+    """``scenario`` with the same region and homes other than kin, and another demand year drawn
+    by ``seed``: as many children, new kin homes and new ongoing placements (see :func:`draw_demand`).
+
+    The policy is the generator's default, as in every generated scenario.
+    """
+    return draw_demand(
+        scenario.region, scenario.homes, seed=seed, children=len(scenario.children), calibration=calibration
+    )
+
+
+def _width(children: int) -> int:
+    """Digits of the child ids (``C0001``); sibling groups and kin homes take one fewer."""
+    return max(4, len(str(children)))
+
+
+@attrs.frozen(kw_only=True)
+class _Origins:
+    """Where children come from and homes lie, and how likely each place is as a child's origin."""
+
+    home_places: list[str]  # municipalities with a population (or all, in a region without)
+    all_places: list[str]
+    cumulative: list[float]  # cumulative weights of home_places as origins
+    family_chance: float  # the chance that a drawn origin sends a sibling group
+
+    @classmethod
+    def of(cls, region: Region, cal: Calibration) -> _Origins:
+        home_places = [m.code for m in region.municipalities if m.population]
+        if not home_places:  # a region without populations: everybody counts alike
+            home_places = [m.code for m in region.municipalities]
+        weight = {
+            code: (region.municipality(code).population or 1)
+            * (SMALL_RATE if (region.municipality(code).population or 0) < SMALL_MUNICIPALITY else 1.0)
+            for code in home_places
+        }
+        mean_size = sum(s * w for s, w in cal.sibling_sizes) / sum(w for _, w in cal.sibling_sizes)
+        # A family of ``size`` children is drawn with this chance, so the share of siblings holds.
+        family_chance = cal.sibling_share / (mean_size - cal.sibling_share * (mean_size - 1))
+        if cal.sibling_sizes == SIBLING_SIZES and cal.sibling_share == SIBLING_SHARE:
+            family_chance = SIBLING_SHARE / 2.6  # the Dalarna calibration as first drawn
+        return cls(
+            home_places=home_places,
+            all_places=[m.code for m in region.municipalities],
+            cumulative=list(itertools.accumulate(weight[c] for c in home_places)),
+            family_chance=family_chance,
+        )
+
+
+def _draw_children(rng: random.Random, origins: _Origins, cal: Calibration, children: int) -> list[dict[str, Any]]:
+    """``children`` children as keyword dicts of :class:`Child`, sibling groups drawn as whole
+    families from one municipality."""
+    kids: list[dict[str, Any]] = []
     group_no = 0
-    width = max(4, len(str(children)))
+    width = _width(children)
     while len(kids) < children:
-        place = rng.choices(home_places, cum_weights=cumulative)[0]
+        place = rng.choices(origins.home_places, cum_weights=origins.cumulative)[0]
         size = 1
-        if rng.random() < family_chance:
+        if rng.random() < origins.family_chance:
             size = min(int(_weighted(rng, cal.sibling_sizes)), children - len(kids))  # type: ignore[call-overload]
         group = None
         if size > 1:
@@ -220,27 +295,39 @@ def _draw(region: Region, cal: Calibration, children: int, seed: int) -> Scenari
                     "max_km": rng.choice((40, 60)) if rng.random() < 0.15 else None,
                 }
             )
+    return kids
 
-    homes: list[Home] = []
-    near: dict[str, list[str]] = {}
 
-    # Kin homes, one per family with a kin option, near the family, taking the whole group.
-    families: dict[str, list[dict[str, object]]] = {}
+def _families(kids: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The children by family: a sibling group, or a child on its own; in order of first member."""
+    families: dict[str, list[dict[str, Any]]] = {}
     for k in kids:
         families.setdefault(str(k["sibling_group"] or k["id"]), []).append(k)
-    n_kin = 0
+    return families
+
+
+def _draw_kin_homes(
+    rng: random.Random,
+    region: Region,
+    origins: _Origins,
+    cal: Calibration,
+    families: dict[str, list[dict[str, Any]]],
+    width: int,
+) -> list[Home]:
+    """Kin homes, one per family with a kin option, near the family, taking the whole group."""
+    homes: list[Home] = []
+    near: dict[str, list[str]] = {}
     for members in families.values():
         if rng.random() >= cal.kin_share or all(m["care_level"] == 4 for m in members):
             continue
         origin = str(members[0]["municipality"])
-        needs = frozenset().union(*(m["needs"] for m in members))  # type: ignore[arg-type]
+        needs = frozenset().union(*(m["needs"] for m in members))
         if origin not in near:
-            near[origin] = [code for code in home_places if region.km(origin, code) <= 60]
+            near[origin] = [code for code in origins.home_places if region.km(origin, code) <= 60]
         close = near[origin]
-        n_kin += 1
         homes.append(
             Home(
-                id=f"KIN{n_kin:0{width - 1}d}",
+                id=f"KIN{len(homes) + 1:0{width - 1}d}",
                 kind="kin",
                 municipality=rng.choice(close or [origin]),
                 capacity=len(members),
@@ -250,163 +337,153 @@ def _draw(region: Region, cal: Calibration, children: int, seed: int) -> Scenari
                 reserved_for=frozenset(str(m["id"]) for m in members),
             )
         )
+    return homes
 
-    demand = Counter(str(k["municipality"]) for k in kids)
 
-    def competences(rates: dict[str, float]) -> frozenset[str]:
-        return frozenset(tag for tag, p in rates.items() if rng.random() < p)
+def _competences(rng: random.Random, rates: dict[str, float]) -> frozenset[str]:
+    return frozenset(tag for tag, p in rates.items() if rng.random() < p)
 
-    def market_place(inside: bool) -> str:
-        pool = home_places if inside else all_places
-        if not cal.market_weight:
-            return rng.choice(pool)
-        return rng.choices(pool, weights=[(region.municipality(c).population or 1) ** cal.market_weight for c in pool])[0]
 
-    # Own family homes, per municipality, short where the shortage is reported.
-    n = 0
-    for code in home_places:
+def _market_place(rng: random.Random, region: Region, origins: _Origins, cal: Calibration, inside: bool) -> str:
+    """Where a consultant home or HVB unit lies: in the region's populated places, or anywhere."""
+    pool = origins.home_places if inside else origins.all_places
+    if not cal.market_weight:
+        return rng.choice(pool)
+    return rng.choices(pool, weights=[(region.municipality(c).population or 1) ** cal.market_weight for c in pool])[0]
+
+
+def _draw_municipal_homes(
+    rng: random.Random, origins: _Origins, cal: Calibration, demand: Counter[str]
+) -> list[Home]:
+    """Own family homes, per municipality by its ``demand`` (children), short where the
+    shortage is reported."""
+    homes: list[Home] = []
+    for code in origins.home_places:
         places = round(demand[code] * cal.municipal_share * cal.shortage.get(code, 1.0))
         while places > 0:
             capacity = min(places, int(_weighted(rng, cal.municipal_capacity)))  # type: ignore[call-overload]
             places -= capacity
-            n += 1
             young_only = rng.random() < 0.3
             homes.append(
                 Home(
-                    id=f"FH{n:03d}",
+                    id=f"FH{len(homes) + 1:03d}",
                     kind="municipal",
                     municipality=code,
                     capacity=capacity,
                     min_age=0,
                     max_age=12 if young_only else 20,
-                    competences=competences({"npf": 0.3, "trauma": 0.4, "substance": 0.08, "disability": 0.1}),
+                    competences=_competences(rng, {"npf": 0.3, "trauma": 0.4, "substance": 0.08, "disability": 0.1}),
                     max_care_level=2 if rng.random() < 0.3 else 1,
                 )
             )
+    return homes
 
-    # Consultant market: agencies' homes across the county and just outside it.
-    total = len(kids)
+
+def _draw_consultant_homes(
+    rng: random.Random, region: Region, origins: _Origins, cal: Calibration, total: int
+) -> list[Home]:
+    """Consultant market: agencies' homes across the county and just outside it, places for a
+    share of ``total`` children."""
+    homes: list[Home] = []
     places = round(total * cal.consultant_share)
-    n = 0
     while places > 0:
         capacity = min(places, int(_weighted(rng, cal.consultant_capacity)))  # type: ignore[call-overload]
         places -= capacity
-        n += 1
         inside = rng.random() < 0.8
         homes.append(
             Home(
-                id=f"KS{n:03d}",
+                id=f"KS{len(homes) + 1:03d}",
                 kind="consultant",
-                municipality=market_place(inside),
+                municipality=_market_place(rng, region, origins, cal, inside),
                 capacity=capacity,
                 min_age=rng.choice((0, 0, 6, 10)),
                 max_age=20,
-                competences=competences({"npf": 0.5, "trauma": 0.6, "substance": 0.3, "disability": 0.2}),
+                competences=_competences(rng, {"npf": 0.5, "trauma": 0.6, "substance": 0.3, "disability": 0.2}),
                 max_care_level=rng.choice((2, 3, 3)),
                 cost_per_day=rng.choice((1900, 2200, 2500, 2500, 2800, 3200)),
             )
         )
+    return homes
 
-    # HVB units with specialisations; teenagers only, half of them outside the county.
+
+def _draw_hvb_homes(rng: random.Random, region: Region, origins: _Origins, cal: Calibration, total: int) -> list[Home]:
+    """HVB units with specialisations; teenagers only, half of them outside the county."""
+    homes: list[Home] = []
     places = round(total * cal.hvb_share)
-    n = 0
     while places > 0:
         capacity = min(places, rng.randint(*cal.hvb_capacity))
         places -= capacity
-        n += 1
         speciality = rng.choice(("substance", "npf", "trauma", "general", "general"))
         comp = {"general": {"trauma": 0.5, "npf": 0.3}, "substance": {"trauma": 0.5, "npf": 0.4}}.get(
             speciality, {"trauma": 0.6, "npf": 0.6, "substance": 0.3}
         )
-        tags = competences(comp) | ({speciality} if speciality != "general" else frozenset())
+        tags = _competences(rng, comp) | ({speciality} if speciality != "general" else frozenset())
         homes.append(
             Home(
-                id=f"HVB{n:02d}",
+                id=f"HVB{len(homes) + 1:02d}",
                 kind="hvb",
-                municipality=market_place(rng.random() < 0.5),
+                municipality=_market_place(rng, region, origins, cal, rng.random() < 0.5),
                 capacity=capacity,
                 min_age=rng.choice((10, 12, 13)),
                 max_age=20,
                 competences=tags,
                 # Specialised HVB costs 8 000-20 000 kr/dygn, ordinary 4 500-8 000 [S/E, 2.2].
-                cost_per_day=rng.choice((8000, 9500, 12000)) if speciality != "general" else rng.choice((4500, 5500, 6500)),
+                cost_per_day=(
+                    rng.choice((8000, 9500, 12000)) if speciality != "general" else rng.choice((4500, 5500, 6500))
+                ),
             )
         )
+    return homes
 
+
+def _settle(
+    rng: random.Random,
+    region: Region,
+    homes: list[Home],
+    kids: list[dict[str, Any]],
+    families: dict[str, list[dict[str, Any]]],
+    share: float,
+) -> Scenario:
+    """The scenario of ``homes`` and ``kids``, a ``share`` of the families in an ongoing placement."""
     policy = Policy()
-    draft = Scenario(
-        region=region,
-        policy=policy,
-        homes=homes,
-        children=[Child(**k) for k in kids],  # type: ignore[arg-type]
-    )
-    current = _ongoing(rng, draft, families, cal.current_share)
+    draft = Scenario(region=region, policy=policy, homes=homes, children=[Child(**k) for k in kids])
+    current = _ongoing(rng, draft, families, share)
     return Scenario(
         region=region,
         policy=policy,
         homes=homes,
-        children=[Child(**(k | {"current_home": current.get(str(k["id"]))})) for k in kids],  # type: ignore[arg-type]
+        children=[Child(**(k | {"current_home": current.get(str(k["id"]))})) for k in kids],
     )
 
 
 def _ongoing(
-    rng: random.Random, draft: Scenario, families: dict[str, list[dict[str, object]]], share: float
+    rng: random.Random, draft: Scenario, families: dict[str, list[dict[str, Any]]], share: float
 ) -> dict[str, str]:
     """Ongoing placements: a share of families already live in a home that suits them all.
 
-    The options of a family are the homes rules 1-6 allow for every member, in the order kin,
-    municipal, consultant, HVB (scenario order within a kind); half of the families live in
-    the first, the others in a random one.
+    The options of a family are the homes with room for it that rules 1-6 allow for every
+    member, in the order kin, municipal, consultant, HVB (scenario order within a kind); half
+    of the families live in the first, the others in a random one.
     """
     homes = draft.homes
-    rank = {kind: i for i, kind in enumerate(("kin", "municipal", "consultant", "hvb"))}
-    free = [h.capacity for h in homes]
-    by_place: dict[str, list[int]] = {}
-    kin_for: dict[str, list[int]] = {}
-    hvb: list[int] = []
-    for j, h in enumerate(homes):
-        if h.kind == "kin":
-            for cid in h.reserved_for:
-                kin_for.setdefault(cid, []).append(j)
-        elif h.kind == "hvb":
-            hvb.append(j)  # no distance limit by default: any HVB may do
-        else:
-            by_place.setdefault(h.municipality, []).append(j)
-    places = sorted(by_place)
-    limits = [draft.policy.max_km[kind] for kind in ("municipal", "consultant")]
-    ring = _ring(draft.region, [str(m[0]["municipality"]) for m in families.values()], places)
+    facts = Facts.of(draft)
+    rank = {kind: i for i, kind in enumerate(KINDS)}
+    ladder = np.array(sorted(range(len(homes)), key=lambda j: (rank[homes[j].kind], j)), dtype=np.int64)
+    free = np.array([h.capacity for h in homes], dtype=np.int64)
     current: dict[str, str] = {}
     for members in families.values():
         if rng.random() >= share:
             continue
-        people = [draft.child(str(m["id"])) for m in members]
-        n = len(people)
-        needs = frozenset().union(*(c.needs for c in people))
-        young, old = min(c.age for c in people), max(c.age for c in people)
-        care = max(c.care_level for c in people)
-        # Rule 5 bounds how far a family home may be: the policy's limit or a child's own.
-        reach = None if None in limits else max(limits + [c.max_km or 0 for c in people])
-        kms, codes = ring[people[0].municipality]
-        local = codes if reach is None else codes[: bisect.bisect_right(kms, reach)]
-        candidates = [j for c in people for j in kin_for.get(c.id, ())]
-        candidates += [j for code in local for j in by_place[code]]
-        candidates = sorted(set(candidates), key=lambda j: (rank[homes[j].kind], j))
-
-        def admits(j: int) -> bool:  # rules 1-3 for the whole family: cheap, so checked first
-            h = homes[j]
-            # Called only within this iteration, so the family's values are the current ones.
-            return free[j] >= n and needs <= h.competences and h.min_age <= young and old <= h.max_age and care <= h.max_care_level  # noqa: B023
-
-        options = [j for j in candidates if admits(j) and all(exclusion(draft, c, homes[j]) is None for c in people)]
-        if draft.policy.max_km["hvb"] is None:
-            options += [j for j in hvb if admits(j)]  # nothing but rules 1-3 can exclude these
-        else:
-            options += [j for j in hvb if admits(j) and all(exclusion(draft, c, homes[j]) is None for c in people)]
+        ids = [str(m["id"]) for m in members]
+        people = np.array([facts.child_index[c] for c in ids], dtype=np.int64)
+        n = len(ids)
+        allowed = np.broadcast_to(passes(facts.pairs(people[:, None], ladder)), (n, len(ladder))).all(axis=0)
+        options = ladder[allowed & (free[ladder] >= n)].tolist()
         if options:
             j = options[0] if rng.random() < 0.5 else rng.choice(options)
             free[j] -= n
-            for c in people:
-                current[c.id] = homes[j].id
+            for c in ids:
+                current[c] = homes[j].id
     return current
 
 
