@@ -187,3 +187,22 @@ def test_unknown_status_is_caught(scenario: Scenario) -> None:
 def test_violation_reads_as_rule_and_message() -> None:
     """A violation prints as 'rule: message'."""
     assert "capacity: home H holds 3" == str(placering.Violation(rule="capacity", message="home H holds 3"))
+
+
+def test_kept_children_are_exempt_from_rules_1_to_6_and_from_keeping_siblings_together(
+    make_scenario: Callable[..., Scenario],
+) -> None:
+    """Rule 9: a child kept in its current home need not satisfy rules 1-6 there, and a sibling
+    group kept in two current homes is not split; without keep_current both are violations."""
+    homes = [
+        {"id": "P", "kind": "municipal", "municipality": "C", "capacity": 1, "max_age": 5},
+        {"id": "Q", "kind": "municipal", "municipality": "A", "capacity": 1},
+    ]
+    children = [
+        {"id": "K1", "municipality": "A", "age": 12, "needs": ["npf"], "sibling_group": "G", "current_home": "P"},
+        {"id": "K2", "municipality": "A", "age": 9, "sibling_group": "G", "current_home": "Q"},
+    ]
+    kept = make_scenario(homes=homes, children=children, policy={"max_km": {"municipal": 30}})
+    assert [] == placering.check_plan(kept, plan_of(kept, {"K1": "P", "K2": "Q"}))
+    moved = make_scenario(homes=homes, children=children, policy={"max_km": {"municipal": 30}, "keep_current": False})
+    assert {"needs", "age", "distance", "siblings"} == _rules(moved, plan_of(moved, {"K1": "P", "K2": "Q"}))
