@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import subprocess
@@ -13,20 +12,15 @@ from typing import Any
 
 import networkx as nx
 import pytest
-from test_cli import run
 
 import placering
 from placering.synth import county_xl_region, national_region
+from test_cli import run
 
 BEST_KNOWN = Path(__file__).resolve().parents[1] / "benchmarks" / "best-known"
 
 #: Families small enough to solve in the test suite (the larger ones are the benchmark's job).
 SMALL = ("dalarna", "siblings-heavy", "scarce", "kin-heavy")
-
-
-def _digest(scenario: placering.Scenario) -> str:
-    text = json.dumps(placering.scenario_to_dict(scenario), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _share_in_groups(scenario: placering.Scenario) -> float:
@@ -129,7 +123,7 @@ def test_best_known_optima_are_reproduced(path: Path) -> None:
     placering proves exactly those totals again."""
     best = json.loads(path.read_text())
     scenario = placering.generate(family=best["family"], seed=best["seed"])
-    assert best["scenario_sha256"] == _digest(scenario)
+    assert best["scenario_sha256"] == placering.scenario_digest(scenario)
     plan = placering.solve(scenario, explain=False)
     assert "optimal" == plan.status
     assert [] == placering.check_plan(scenario, plan)
