@@ -7,9 +7,9 @@ from typing import Any
 
 import attrs
 import pytest
-from brute import totals as brute_totals
 
 import placering
+from brute import totals as brute_totals
 from placering import Assignment, Plan, Scenario, Totals, Unplacement
 
 HOMES = [
@@ -52,8 +52,12 @@ def plan_of(scenario: Scenario, home_of: dict[str, str], *, unplaced: list[str] 
         unplaced=int(t["unplaced"]), hvb=int(t["hvb"]), consultant=int(t["consultant"]),
         split_siblings=int(t["split_siblings"]), cost_per_day=t["cost"], km=t["km"],
     )
-    return Plan(status="optimal", assignments=tuple(assignments), unplaced=tuple(Unplacement(child=c) for c in unplaced),
-                totals=totals)
+    return Plan(
+        status="optimal",
+        assignments=tuple(assignments),
+        unplaced=tuple(Unplacement(child=c) for c in unplaced),
+        totals=totals,
+    )
 
 
 @pytest.fixture
@@ -148,7 +152,7 @@ def test_child_listed_twice_is_caught(scenario: Scenario) -> None:
 def test_child_assigned_twice_is_caught(scenario: Scenario) -> None:
     """A child with two assignments is a violation."""
     plan = plan_of(scenario, VALID)
-    twice = attrs.evolve(plan, assignments=plan.assignments + (plan.assignments[0],))
+    twice = attrs.evolve(plan, assignments=(*plan.assignments, plan.assignments[0]))
     assert "children" in _rules(scenario, twice)
 
 
@@ -156,7 +160,7 @@ def test_unknown_child_is_caught(scenario: Scenario) -> None:
     """An assignment of a child the scenario does not have is a violation."""
     plan = plan_of(scenario, VALID)
     ghost = Assignment(child="C99", home="X", kind="municipal", km=0.0, cost_per_day=800)
-    assert "children" in _rules(scenario, attrs.evolve(plan, assignments=plan.assignments + (ghost,)))
+    assert "children" in _rules(scenario, attrs.evolve(plan, assignments=(*plan.assignments, ghost)))
 
 
 @pytest.mark.parametrize(
@@ -176,7 +180,7 @@ def test_wrong_assignment_record_is_caught(scenario: Scenario, change: dict[str,
     """An assignment whose kind, km or cost does not match its home is a violation."""
     plan = plan_of(scenario, VALID)
     first = attrs.evolve(plan.assignments[0], **change)
-    assert "record" in _rules(scenario, attrs.evolve(plan, assignments=(first,) + plan.assignments[1:]))
+    assert "record" in _rules(scenario, attrs.evolve(plan, assignments=(first, *plan.assignments[1:])))
 
 
 def test_unknown_status_is_caught(scenario: Scenario) -> None:
