@@ -19,6 +19,7 @@ bound (a bug somewhere), 1 on anything else.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
@@ -60,8 +61,8 @@ class UsageError(Exception):
 def parse_seeds(text: str) -> list[int]:
     """``"1-3"`` -> [1, 2, 3]; ``"1,4,7"`` and ``"1-3,9"`` too."""
     seeds: list[int] = []
-    for part in text.split(","):
-        part = part.strip()
+    for raw in text.split(","):
+        part = raw.strip()
         try:
             if "-" in part:
                 low, high = (int(p) for p in part.split("-", 1))
@@ -148,10 +149,9 @@ def run_json(command: list[str], timeout: float) -> tuple[dict[str, Any] | None,
     record = None
     for line in reversed(done.stdout.splitlines()):
         if line.startswith("{"):
-            try:
+            # A last JSON line cut short (a killed run) leaves no record, like no line at all.
+            with contextlib.suppress(json.JSONDecodeError):
                 record = json.loads(line)
-            except json.JSONDecodeError:
-                pass
             break
     note = ""
     if done.returncode != 0:
@@ -628,7 +628,8 @@ def results_markdown(rows: list[dict[str, Any]], image: str | None) -> str:
     budgets = sorted({(r["family"], r["budget_s"]) for r in rows})
     lines = [
         (
-            f"Machine: {info['platform']}, {info['cpu']}, {info['cpus']} CPUs, {info['ram']} RAM; Python {info['python']}. "
+            f"Machine: {info['platform']}, {info['cpu']}, {info['cpus']} CPUs, {info['ram']} RAM; "
+            f"Python {info['python']}. "
             f"Batches: {', '.join(batches)} (UTC). OR-Tools {', '.join(ortools) or '-'}; "
             f"{'; '.join(highs) or 'HiGHS not run'}. "
             "placering with one worker, HiGHS with one thread, naive CP-SAT with its defaults."

@@ -40,15 +40,13 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
 METHODS = ("mcf", "highs", "cpsat-naive")
 #: The dense model has a Boolean per pair; beyond this it needs several GiB (about 1.3 KiB per pair).
 NAIVE_MAX_PAIRS = 3_000_000
-
-_OUT = sys.stdout  # replaced in main() by a handle on the original stdout
 
 
 class Instance:
@@ -359,13 +357,12 @@ def run_cpsat_naive(inst: Instance, time_limit: float) -> dict[str, Any]:
 RUNNERS = {"mcf": run_mcf, "highs": run_highs, "cpsat-naive": run_cpsat_naive}
 
 
-def _emit(record: dict[str, Any]) -> None:
-    _OUT.write(json.dumps(record, sort_keys=True) + "\n")
-    _OUT.flush()
+def _emit(out: TextIO, record: dict[str, Any]) -> None:
+    out.write(json.dumps(record, sort_keys=True) + "\n")
+    out.flush()
 
 
 def main(argv: list[str] | None = None) -> int:
-    global _OUT
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("method", choices=METHODS)
     parser.add_argument("arcs", type=Path, help="the .npz written by export.py")
@@ -379,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Solvers print banners on stdout from native code: send fd 1 to stderr, keep stdout for JSON.
     sys.stdout.flush()
-    _OUT = os.fdopen(os.dup(1), "w")
+    out = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
 
@@ -394,16 +391,16 @@ def main(argv: list[str] | None = None) -> int:
                "arcs": inst.n_arcs, "objective": inst.objective}
     try:
         record |= RUNNERS[args.method](inst, args.time_limit)
-    except Exception as error:  # noqa: BLE001 (one JSON line even when the peer fails)
+    except Exception as error:  # one JSON line even when the peer fails
         record |= {"status": f"error: {type(error).__name__}: {error}", "totals": None}
         record["peak_rss_mib"] = _rss_mib()
-        _emit(record)
+        _emit(out, record)
         return 1
     for key in ("build_s", "solve_s"):
         if record.get(key) is not None:
             record[key] = round(record[key], 4)
     record["peak_rss_mib"] = _rss_mib()
-    _emit(record)
+    _emit(out, record)
     return 0
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import HERE, now, write_best_known
-from run_one import _version, scenario_sha256
+from run_one import _version
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     except placering.PlaceringError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    sha = scenario_sha256(scenario)
-    if sha != scenario_sha256(placering.generate(family=args.family, seed=args.seed)):
+    sha = placering.scenario_digest(scenario)
+    if sha != placering.scenario_digest(placering.generate(family=args.family, seed=args.seed)):
         print(f"error: {args.scenario}: not the scenario of family {args.family} seed {args.seed}", file=sys.stderr)
         return 2
     if plan.status != "optimal":

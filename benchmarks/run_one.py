@@ -53,13 +53,6 @@ def load_params(path: Path | None) -> Any:
     return placering.SolveParams.from_file(path)
 
 
-def scenario_sha256(scenario: Any) -> str:
-    import placering
-
-    text = json.dumps(placering.scenario_to_dict(scenario), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("family")
@@ -115,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         record["export_s"] = round(time.perf_counter() - t0, 4)
         record |= {k: record["export"][k] for k in ("units", "arcs")}
     if args.no_solve:
-        record["scenario_sha256"] = scenario_sha256(scenario)
+        record["scenario_sha256"] = placering.scenario_digest(scenario)
         record["peak_rss_mib"] = _rss_mib()
         print(json.dumps(record, sort_keys=True))
         return 0
@@ -143,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         "objective": list(scenario.policy.effective_objective()),
     }
     violations = placering.check_plan(scenario, plan)
-    record["scenario_sha256"] = scenario_sha256(scenario)
+    record["scenario_sha256"] = placering.scenario_digest(scenario)
     if violations:
         record["status"] = "check_failed"
         record["violations"] = [str(v) for v in violations[:20]]

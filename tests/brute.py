@@ -49,20 +49,15 @@ def limit_for(scenario: Scenario, child: Any, home: Any) -> float | None:
 def may_place(scenario: Scenario, child: Any, home: Any) -> bool:
     """Rules 1-6 for one child and one home."""
     policy = scenario.policy
-    if not set(child.needs) <= set(home.competences):  # rule 1
-        return False
-    if not (home.min_age <= child.age <= home.max_age):  # rule 2
-        return False
-    if child.care_level > home.max_care_level:  # rule 3
-        return False
-    if home.kind == "kin" and child.id not in home.reserved_for:  # rule 4
-        return False
-    limit = limit_for(scenario, child, home)  # rule 5
-    if limit is not None and scenario.region.km(child.municipality, home.municipality) > limit:
-        return False
-    if policy.pooling == "isolated" and home.kind == "municipal" and home.owner != child.municipality:  # rule 6  # noqa: SIM103 (one test per rule)
-        return False
-    return True
+    limit = limit_for(scenario, child, home)
+    return (
+        set(child.needs) <= set(home.competences)  # rule 1
+        and home.min_age <= child.age <= home.max_age  # rule 2
+        and child.care_level <= home.max_care_level  # rule 3
+        and (home.kind != "kin" or child.id in home.reserved_for)  # rule 4
+        and (limit is None or scenario.region.km(child.municipality, home.municipality) <= limit)  # rule 5
+        and (policy.pooling != "isolated" or home.kind != "municipal" or home.owner == child.municipality)  # rule 6
+    )
 
 
 def totals(scenario: Scenario, home_of: dict[str, str]) -> dict[str, float]:
@@ -151,7 +146,7 @@ def brute_force(scenario: Scenario) -> BruteResult:
 
 def same_vector(a: Sequence[float], b: Sequence[float], tol: float = 1e-6) -> bool:
     """Equal term by term, within ``tol`` (km may carry float round-off)."""
-    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=0, abs_tol=tol) for x, y in zip(a, b))
+    return len(a) == len(b) and all(math.isclose(x, y, rel_tol=0, abs_tol=tol) for x, y in zip(a, b, strict=True))
 
 
 def lex_leq(a: Sequence[float], b: Sequence[float], tol: float = 1e-6) -> bool:

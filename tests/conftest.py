@@ -1,15 +1,48 @@
-"""Shared fixtures: the contract cases, a tiny test region and a readable scenario factory."""
+"""Shared fixtures: the contract cases, a tiny test region, a readable scenario factory, and
+the Hypothesis profiles.
+
+Hypothesis profiles: ``ci`` when the environment variable ``CI`` is set (CI sets it to
+``true``), ``HYPOTHESIS_PROFILE`` when it names one (``dev``, ``ci`` or ``default``), else
+``default``. A test that needs its own number of examples asks :func:`examples` for it, so the
+profile still scales it: ``@settings(max_examples=examples(15))``.
+"""
 
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from hypothesis import settings
 
 import placering
+from placering.cli import main
+
+#: Hypothesis's own default number of examples, against which the profiles scale.
+_BASE_EXAMPLES = 100
+
+# CI: half the examples, derandomized so that a red build is reproducible from its log and not
+# a flake of the draw; no deadline, since shared CI machines make timings noise.
+settings.register_profile(
+    "ci", max_examples=_BASE_EXAMPLES // 2, derandomize=True, deadline=None, print_blob=True, database=None
+)
+# Local hunting for bugs: four times the examples, freshly random each run.
+settings.register_profile("dev", max_examples=_BASE_EXAMPLES * 4, deadline=None, print_blob=True)
+# Everyday local runs: Hypothesis's defaults, but no deadline (solves vary with machine load).
+settings.register_profile("default", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "default"))
+
+
+def examples(base: int) -> int:
+    """``base`` examples under the default profile, scaled by the loaded profile (half in CI,
+    four times under ``dev``): an explicit ``max_examples`` that still honours the profile."""
+    return max(1, base * settings.default.max_examples // _BASE_EXAMPLES)
 
 #: The agreed contract cases live next to the repository, in ``../shared/contract``.
 CONTRACT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "contract"
@@ -82,3 +115,36 @@ def make_scenario() -> Callable[..., placering.Scenario]:
         return placering.scenario_from_dict(scenario_data(homes, children, policy, region))
 
     return make
+
+
+# --- the command line, as a subprocess or in process ---------------------------------------
+
+
+@attrs.frozen
+class Outcome:
+    """What a user of the command sees: the exit status and the two streams."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*args: str, cwd: Path | None = None) -> Outcome:
+    """The installed ``placering`` script in a subprocess."""
+    script = Path(sys.executable).with_name("placering")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "placering"]
+    done = subprocess.run(command + list(args), capture_output=True, text=True, cwd=cwd, timeout=600, check=False)
+    return Outcome(done.returncode, done.stdout, done.stderr)
+
+
+@pytest.fixture
+def invoke(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
+    """``placering ARGS`` in this process: ``cli.main``, the function the script calls."""
+
+    def call(*args: str) -> Outcome:
+        capsys.readouterr()  # only this call's output
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return Outcome(code, out, err)
+
+    return call

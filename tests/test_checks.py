@@ -7,9 +7,9 @@ from typing import Any
 
 import attrs
 import pytest
-from brute import totals as brute_totals
 
 import placering
+from brute import totals as brute_totals
 from placering import Assignment, Plan, Scenario, Totals, Unplacement
 
 HOMES = [
@@ -52,8 +52,12 @@ def plan_of(scenario: Scenario, home_of: dict[str, str], *, unplaced: list[str] 
         unplaced=int(t["unplaced"]), hvb=int(t["hvb"]), consultant=int(t["consultant"]),
         split_siblings=int(t["split_siblings"]), cost_per_day=t["cost"], km=t["km"],
     )
-    return Plan(status="optimal", assignments=tuple(assignments), unplaced=tuple(Unplacement(child=c) for c in unplaced),
-                totals=totals)
+    return Plan(
+        status="optimal",
+        assignments=tuple(assignments),
+        unplaced=tuple(Unplacement(child=c) for c in unplaced),
+        totals=totals,
+    )
 
 
 @pytest.fixture
@@ -148,7 +152,7 @@ def test_child_listed_twice_is_caught(scenario: Scenario) -> None:
 def test_child_assigned_twice_is_caught(scenario: Scenario) -> None:
     """A child with two assignments is a violation."""
     plan = plan_of(scenario, VALID)
-    twice = attrs.evolve(plan, assignments=plan.assignments + (plan.assignments[0],))
+    twice = attrs.evolve(plan, assignments=(*plan.assignments, plan.assignments[0]))
     assert "children" in _rules(scenario, twice)
 
 
@@ -156,7 +160,7 @@ def test_unknown_child_is_caught(scenario: Scenario) -> None:
     """An assignment of a child the scenario does not have is a violation."""
     plan = plan_of(scenario, VALID)
     ghost = Assignment(child="C99", home="X", kind="municipal", km=0.0, cost_per_day=800)
-    assert "children" in _rules(scenario, attrs.evolve(plan, assignments=plan.assignments + (ghost,)))
+    assert "children" in _rules(scenario, attrs.evolve(plan, assignments=(*plan.assignments, ghost)))
 
 
 @pytest.mark.parametrize(
@@ -176,7 +180,7 @@ def test_wrong_assignment_record_is_caught(scenario: Scenario, change: dict[str,
     """An assignment whose kind, km or cost does not match its home is a violation."""
     plan = plan_of(scenario, VALID)
     first = attrs.evolve(plan.assignments[0], **change)
-    assert "record" in _rules(scenario, attrs.evolve(plan, assignments=(first,) + plan.assignments[1:]))
+    assert "record" in _rules(scenario, attrs.evolve(plan, assignments=(first, *plan.assignments[1:])))
 
 
 def test_unknown_status_is_caught(scenario: Scenario) -> None:
@@ -187,3 +191,22 @@ def test_unknown_status_is_caught(scenario: Scenario) -> None:
 def test_violation_reads_as_rule_and_message() -> None:
     """A violation prints as 'rule: message'."""
     assert "capacity: home H holds 3" == str(placering.Violation(rule="capacity", message="home H holds 3"))
+
+
+def test_kept_children_are_exempt_from_rules_1_to_6_and_from_keeping_siblings_together(
+    make_scenario: Callable[..., Scenario],
+) -> None:
+    """Rule 9: a child kept in its current home need not satisfy rules 1-6 there, and a sibling
+    group kept in two current homes is not split; without keep_current both are violations."""
+    homes = [
+        {"id": "P", "kind": "municipal", "municipality": "C", "capacity": 1, "max_age": 5},
+        {"id": "Q", "kind": "municipal", "municipality": "A", "capacity": 1},
+    ]
+    children = [
+        {"id": "K1", "municipality": "A", "age": 12, "needs": ["npf"], "sibling_group": "G", "current_home": "P"},
+        {"id": "K2", "municipality": "A", "age": 9, "sibling_group": "G", "current_home": "Q"},
+    ]
+    kept = make_scenario(homes=homes, children=children, policy={"max_km": {"municipal": 30}})
+    assert [] == placering.check_plan(kept, plan_of(kept, {"K1": "P", "K2": "Q"}))
+    moved = make_scenario(homes=homes, children=children, policy={"max_km": {"municipal": 30}, "keep_current": False})
+    assert {"needs", "age", "distance", "siblings"} == _rules(moved, plan_of(moved, {"K1": "P", "K2": "Q"}))

@@ -1,15 +1,28 @@
-"""The ``placering`` command through subprocesses: exit codes, one-line errors, files."""
+"""The ``placering`` command: exit codes, one-line errors, files.
+
+A few tests run the installed console script in a subprocess, one per exit status (0, 1, 2)
+and per kind of outcome (demo, generate, solve with and without --out, invalid JSON, missing
+file, invalid field, usage error, an output file left unwritten on error), since only a real
+process shows the exit status, the streams and the entry point as a user sees them. Every
+other case calls :func:`placering.cli.main` in process, which is what the script runs, at a
+fraction of the cost of starting Python and OR-Tools again.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import placering
+from brute import brute_force, same_vector
+from conftest import Outcome, examples, run
+from strategies import scenario_dicts
+from test_validation import ALIASES, CASES, valid
 
 DALARNA = (
     "Vansbro", "Malung-Sälen", "Gagnef", "Leksand", "Rättvik", "Orsa", "Älvdalen", "Smedjebacken",
@@ -17,21 +30,18 @@ DALARNA = (
 )
 
 
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("placering")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "placering"]
-    return subprocess.run(command + list(args), capture_output=True, text=True, cwd=cwd, timeout=600, check=False)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *parts: str) -> None:
-    """Exit 2, one stderr line starting with 'error:' that names every part, no traceback."""
-    assert result.returncode == 2, result.stderr
+def assert_one_line_error(result: Outcome, *parts: str, status: int = 2) -> None:
+    """The exit status (2 unless told), one stderr line starting 'error:' naming every part, no traceback."""
+    assert result.returncode == status, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     assert "Traceback" not in result.stderr
     for part in parts:
         assert part in lines[0]
+
+
+# --- through the installed script: one test per exit status and kind of outcome -------------
 
 
 def test_demo_writes_both_files_and_covers_every_municipality(tmp_path: Path) -> None:
@@ -62,26 +72,6 @@ def test_solve_contract_case_writes_expected_totals(tmp_path: Path, contract_dir
     assert "optimal" == plan["status"]
     for key, value in expected.items():
         assert value == pytest.approx(plan["totals"][key], abs=0.01)
-
-
-def test_solve_without_out_prints_a_summary(contract_dir: Path) -> None:
-    """Without --out, solve prints the summary and writes nothing."""
-    result = run("solve", str(contract_dir / "case-03.json"), "--time-limit", "30")
-
-    assert result.returncode == 0, result.stderr
-    assert "Status: optimal" in result.stdout
-
-
-def test_generate_is_deterministic_and_valid(tmp_path: Path) -> None:
-    """`placering generate` prints a valid scenario; the same seed prints the same file."""
-    first = run("generate", "--children", "80", "--seed", "3")
-    second = run("generate", "--children", "80", "--seed", "3")
-
-    assert first.returncode == 0, first.stderr
-    assert first.stdout == second.stdout
-    data = json.loads(first.stdout)
-    assert "dalarna" == data["region"]
-    assert 80 == len(placering.scenario_from_dict(data).children)
 
 
 def test_generate_inline_region_then_solve(tmp_path: Path) -> None:
@@ -118,18 +108,6 @@ def test_invalid_scenario_exits_2_with_one_line_and_no_output(tmp_path: Path, co
     assert [] == [p.name for p in tmp_path.iterdir() if p.name != "scenario.json"]
 
 
-def test_unknown_key_exits_2(tmp_path: Path, contract_dir: Path) -> None:
-    """A typo such as 'capcity' never passes silently."""
-    data = json.loads((contract_dir / "case-03.json").read_text())
-    data["homes"][0]["capcity"] = 2
-    path = tmp_path / "typo.json"
-    path.write_text(json.dumps(data))
-
-    result = run("solve", str(path))
-
-    assert_one_line_error(result, "typo.json", "homes[0] 'H0'", "capcity")
-
-
 def test_invalid_json_and_missing_file_exit_2(tmp_path: Path) -> None:
     """Broken JSON and a missing file are invalid input, reported on one line."""
     broken = tmp_path / "broken.json"
@@ -139,54 +117,95 @@ def test_invalid_json_and_missing_file_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(run("solve", str(tmp_path / "nope.json")), "nope.json", "no such file")
 
 
-def test_usage_errors_exit_2() -> None:
-    """An unknown option or a bad number is a usage error with exit status 2."""
+def test_usage_error_exits_2() -> None:
+    """A missing argument is a usage error with exit status 2 (more usage errors in process below)."""
     assert_one_line_error(run("solve"), "SCENARIO")
-    assert_one_line_error(run("generate", "--children", "zero"), "--children")
-    assert_one_line_error(run("demo", "--bogus"), "--bogus")
 
 
-def test_unknown_region_exits_2() -> None:
+def test_any_other_failure_exits_1_with_one_line(tmp_path: Path, contract_dir: Path) -> None:
+    """A failure that is not invalid input, here a plan that cannot be written because --out lies
+    under a file, exits 1 with one line and no traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+
+    result = run("solve", str(contract_dir / "case-03.json"), "--out", str(blocker / "plan.json"))
+
+    assert_one_line_error(result, status=1)
+    assert "not a folder" == blocker.read_text()
+
+
+# --- in process ------------------------------------------------------------------------------
+
+
+def test_solve_without_out_prints_a_summary(invoke: Callable[..., Outcome], contract_dir: Path) -> None:
+    """Without --out, solve prints the summary and writes nothing."""
+    result = invoke("solve", str(contract_dir / "case-03.json"), "--time-limit", "30")
+
+    assert result.returncode == 0, result.stderr
+    assert "Status: optimal" in result.stdout
+
+
+def test_generate_is_deterministic_and_valid(invoke: Callable[..., Outcome]) -> None:
+    """`placering generate` prints a valid scenario; the same seed prints the same file."""
+    first = invoke("generate", "--children", "80", "--seed", "3")
+    second = invoke("generate", "--children", "80", "--seed", "3")
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    data = json.loads(first.stdout)
+    assert "dalarna" == data["region"]
+    assert 80 == len(placering.scenario_from_dict(data).children)
+
+
+def test_unknown_key_exits_2(invoke: Callable[..., Outcome], tmp_path: Path, contract_dir: Path) -> None:
+    """A typo such as 'capcity' never passes silently."""
+    data = json.loads((contract_dir / "case-03.json").read_text())
+    data["homes"][0]["capcity"] = 2
+    path = tmp_path / "typo.json"
+    path.write_text(json.dumps(data))
+
+    result = invoke("solve", str(path))
+
+    assert_one_line_error(result, "typo.json", "homes[0] 'H0'", "capcity")
+
+
+def test_usage_errors_exit_2(invoke: Callable[..., Outcome]) -> None:
+    """An unknown option or a bad number is a usage error with exit status 2."""
+    assert_one_line_error(invoke("solve"), "SCENARIO")
+    assert_one_line_error(invoke("generate", "--children", "zero"), "--children")
+    assert_one_line_error(invoke("demo", "--bogus"), "--bogus")
+
+
+def test_unknown_region_exits_2(invoke: Callable[..., Outcome]) -> None:
     """Generating for a region that does not ship is invalid input."""
-    assert_one_line_error(run("generate", "--region", "atlantis"), "atlantis")
+    assert_one_line_error(invoke("generate", "--region", "atlantis"), "atlantis")
 
 
-def test_existing_output_is_untouched_on_error(tmp_path: Path, contract_dir: Path) -> None:
+def test_existing_output_is_untouched_on_error(invoke: Callable[..., Outcome], tmp_path: Path) -> None:
     """An earlier plan file survives a failed solve: output is written atomically or not at all."""
     out = tmp_path / "plan.json"
     out.write_text("earlier")
     bad = tmp_path / "bad.json"
     bad.write_text("[]")
 
-    result = run("solve", str(bad), "--out", str(out))
+    result = invoke("solve", str(bad), "--out", str(out))
 
     assert 2 == result.returncode
     assert "earlier" == out.read_text()
 
 
-def test_help_lists_the_commands() -> None:
+def test_help_lists_the_commands(invoke: Callable[..., Outcome]) -> None:
     """`placering --help` names demo, solve and generate."""
-    result = run("--help")
+    result = invoke("--help")
 
     assert 0 == result.returncode
     for command in ("demo", "solve", "generate"):
         assert command in result.stdout
 
 
-# --- every kind of invalid scenario, and random valid ones, through the command line -------
-
-from collections.abc import Callable
-from typing import Any
-
-from brute import brute_force, same_vector
-from hypothesis import HealthCheck, given, settings
-from strategies import scenario_dicts
-from test_validation import ALIASES, CASES, valid
-
-
 @pytest.mark.parametrize(("change", "entity", "field"), [pytest.param(*c[1:], id=c[0]) for c in CASES])
 def test_solve_refuses_every_kind_of_invalid_scenario(
-    tmp_path: Path, change: Callable[[dict[str, Any]], None], entity: str, field: str
+    invoke: Callable[..., Outcome], tmp_path: Path, change: Callable[[dict[str, Any]], None], entity: str, field: str
 ) -> None:
     """`placering solve` refuses each invalid scenario of design.md section 3: exit 2, one line
     naming the file, the entity and the field, and no plan file."""
@@ -196,21 +215,25 @@ def test_solve_refuses_every_kind_of_invalid_scenario(
     path.write_text(json.dumps(data), encoding="utf-8")
     out = tmp_path / "plan.json"
 
-    result = run("solve", str(path), "--out", str(out))
+    result = invoke("solve", str(path), "--out", str(out))
 
     assert_one_line_error(result, str(path), entity, ALIASES.get(field, field))
     assert not out.exists()
 
 
-@settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(15), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=scenario_dicts())
-def test_solve_command_gives_valid_optimal_plans(tmp_path: Path, data: dict[str, Any]) -> None:
+def test_solve_command_gives_valid_optimal_plans(
+    invoke: Callable[..., Outcome], tmp_path: Path, data: dict[str, Any]
+) -> None:
     """Random scenarios solved by `placering solve` are within the rules and lexicographically optimal."""
     path = tmp_path / "random.json"
     path.write_text(json.dumps(data), encoding="utf-8")
     out = tmp_path / "random.plan.json"
 
-    result = run("solve", str(path), "--out", str(out))
+    result = invoke("solve", str(path), "--out", str(out))
 
     assert 0 == result.returncode, result.stderr
     scenario = placering.read_scenario(path)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
 import math
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
-from test_cli import run
 
 import placering
+from conftest import Outcome
 from placering.synth import county_xl_region, national_region
 
 BEST_KNOWN = Path(__file__).resolve().parents[1] / "benchmarks" / "best-known"
@@ -24,9 +25,10 @@ BEST_KNOWN = Path(__file__).resolve().parents[1] / "benchmarks" / "best-known"
 SMALL = ("dalarna", "siblings-heavy", "scarce", "kin-heavy")
 
 
-def _digest(scenario: placering.Scenario) -> str:
-    text = json.dumps(placering.scenario_to_dict(scenario), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+@functools.cache
+def _family(family: str, seed: int) -> placering.Scenario:
+    """A family's scenario, drawn once per session: scenarios are frozen, so tests may share them."""
+    return placering.generate(family=family, seed=seed)
 
 
 def _share_in_groups(scenario: placering.Scenario) -> float:
@@ -41,10 +43,10 @@ def test_the_dalarna_family_is_the_plain_dalarna_generator() -> None:
 @pytest.mark.parametrize("family", SMALL)
 def test_small_families_are_valid_and_deterministic(family: str) -> None:
     """Each small family draws 600 children, is the same for the same seed and survives a file round trip."""
-    scenario = placering.generate(family=family, seed=1)
+    scenario = _family(family, 1)
     assert 600 == len(scenario.children)
-    assert scenario == placering.generate(family=family, seed=1)
-    assert scenario != placering.generate(family=family, seed=2)
+    assert scenario == placering.generate(family=family, seed=1)  # drawn afresh: the same again
+    assert scenario != _family(family, 2)
     assert scenario == placering.scenario_from_dict(placering.scenario_to_dict(scenario))
 
 
@@ -103,13 +105,13 @@ def test_the_national_family_has_swedens_volumes() -> None:
     assert isinstance(placering.scenario_to_dict(scenario)["region"], dict)
 
 
-def test_generate_family_on_the_command_line(tmp_path: Path) -> None:
+def test_generate_family_on_the_command_line(invoke: Callable[..., Outcome], tmp_path: Path) -> None:
     """`placering generate --family scarce --seed 2` writes the family's scenario; --family with
     --region exits 2 with one line."""
     out = tmp_path / "s.json"
-    assert 0 == run("generate", "--family", "scarce", "--seed", "2", "--out", str(out)).returncode
+    assert 0 == invoke("generate", "--family", "scarce", "--seed", "2", "--out", str(out)).returncode
     assert placering.read_scenario(out) == placering.generate(family="scarce", seed=2)
-    result = run("generate", "--family", "scarce", "--region", "dalarna")
+    result = invoke("generate", "--family", "scarce", "--region", "dalarna")
     assert 2 == result.returncode
     assert 1 == len(result.stderr.strip().splitlines())
 
@@ -128,8 +130,8 @@ def test_best_known_optima_are_reproduced(path: Path) -> None:
     """Each small family's best-known file names the scenario placering still generates, and
     placering proves exactly those totals again."""
     best = json.loads(path.read_text())
-    scenario = placering.generate(family=best["family"], seed=best["seed"])
-    assert best["scenario_sha256"] == _digest(scenario)
+    scenario = _family(best["family"], best["seed"])
+    assert best["scenario_sha256"] == placering.scenario_digest(scenario)
     plan = placering.solve(scenario, explain=False)
     assert "optimal" == plan.status
     assert [] == placering.check_plan(scenario, plan)
@@ -145,22 +147,28 @@ def test_best_known_optima_are_reproduced(path: Path) -> None:
 
 def _record_best(*args: str) -> Any:
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "record_best.py"
-    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=600, check=False)
+    command = [sys.executable, str(script), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
 
 
-def test_a_plan_placering_solve_proved_becomes_the_best_known_file(tmp_path: Path) -> None:
+def test_a_plan_placering_solve_proved_becomes_the_best_known_file(
+    invoke: Callable[..., Outcome], tmp_path: Path
+) -> None:
     """`benchmarks/record_best.py` turns a `placering solve` proof into the same best-known
     totals as the harness's; it refuses another family's scenario, and keeps a file holding a
     different proven optimum of the same scenario (exit status 3)."""
     scenario, plan = tmp_path / "s.json", tmp_path / "p.json"
-    assert 0 == run("generate", "--family", "scarce", "--seed", "1", "--inline-region", "--out", str(scenario)).returncode
-    assert 0 == run("solve", str(scenario), "--out", str(plan)).returncode
+    generated = invoke("generate", "--family", "scarce", "--seed", "1", "--inline-region", "--out", str(scenario))
+    assert 0 == generated.returncode
+    assert 0 == invoke("solve", str(scenario), "--out", str(plan)).returncode
     folder = tmp_path / "best"
     done = _record_best("scarce", "1", str(scenario), str(plan), "--best-known", str(folder))
     assert 0 == done.returncode, done.stderr
     written = json.loads((folder / "scarce-seed1.json").read_text())
     committed = json.loads((BEST_KNOWN / "scarce-seed1.json").read_text())
-    assert (committed["scenario_sha256"], committed["totals"]) == (written["scenario_sha256"], written["totals"])
+    assert (committed["scenario_sha256"], committed["totals"]) == (
+        written["scenario_sha256"], written["totals"]
+    )
     assert "optimal" == written["status"]
 
     wrong = _record_best("scarce", "2", str(scenario), str(plan), "--best-known", str(folder))

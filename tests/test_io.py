@@ -7,14 +7,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import scenario_dicts
 
 import placering
+from conftest import examples
 from placering import Scenario
+from strategies import scenario_dicts
 
-SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
+#: No derandomize or deadline here: the Hypothesis profile (conftest.py) decides them.
+SETTINGS = {"suppress_health_check": [HealthCheck.too_slow]}
 
 
 def _through_json(data: Any) -> Any:
@@ -58,12 +61,23 @@ def test_shipped_region_round_trip(inline_region: bool) -> None:
     assert scenario == placering.scenario_from_dict(_through_json(data))
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(scenario_dicts())
 def test_random_scenario_round_trip(data: dict[str, Any]) -> None:
     """Random scenarios survive scenario_to_dict, JSON text and scenario_from_dict unchanged."""
     scenario = placering.scenario_from_dict(data)
     assert scenario == placering.scenario_from_dict(_through_json(placering.scenario_to_dict(scenario)))
+
+
+def test_scenario_digest_is_the_sha256_of_the_canonical_file(scenario: Scenario) -> None:
+    """scenario_digest is 64 hex digits, equal for equal scenarios however they were read, and
+    changes with any field (here one home's capacity)."""
+    digest = placering.scenario_digest(scenario)
+    assert 64 == len(digest)
+    assert int(digest, 16) >= 0
+    assert digest == placering.scenario_digest(placering.scenario_from_dict(placering.scenario_to_dict(scenario)))
+    fuller = attrs.evolve(scenario, homes=[attrs.evolve(scenario.homes[0], capacity=3), *scenario.homes[1:]])
+    assert digest != placering.scenario_digest(fuller)
 
 
 def test_scenario_to_dict_writes_the_format(scenario: Scenario) -> None:

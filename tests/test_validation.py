@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import scenario_data
 
 import placering
+from conftest import scenario_data
 
 
 def valid() -> dict[str, Any]:
@@ -100,7 +100,12 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("care-level-0", _set(("children", 0, "care_level"), 0), C1, "care_level"),
     ("care-level-5", _set(("children", 0, "care_level"), 5), C1, "care_level"),
     ("max-care-level-5", _set(("homes", 1, "max_care_level"), 5), H2, "max_care_level"),
-    ("min-age-above-max-age", _both(_set(("homes", 1, "min_age"), 12), _set(("homes", 1, "max_age"), 6)), H2, "max_age"),
+    (
+        "min-age-above-max-age",
+        _both(_set(("homes", 1, "min_age"), 12), _set(("homes", 1, "max_age"), 6)),
+        H2,
+        "max_age",
+    ),
     ("negative-policy-cost", _set(("policy", "costs_per_day", "hvb"), -1), "policy", "costs_per_day.hvb"),
     ("negative-child-max-km", _set(("children", 0, "max_km"), -5), C1, "max_km"),
     # Identity and cross references.

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-import placering
-
 BEST_KNOWN = Path(__file__).resolve().parents[1] / "best-known"
-
-
-def scenario_sha256(scenario: placering.Scenario) -> str:
-    """The digest ``bench.py --record-best`` stores beside each best-known result."""
-    text = json.dumps(placering.scenario_to_dict(scenario), sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def best_known(family: str, seed: int) -> dict[str, Any] | None:

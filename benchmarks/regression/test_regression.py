@@ -11,10 +11,10 @@ import random
 
 import attrs
 import pytest
-from regression_support import best_known, scenario_sha256
 
 import placering
 from placering.matching import build_matching
+from regression_support import best_known
 
 #: Generous: a proof takes about a second on the 2-core machine; the limit only stops a hang.
 PARAMS = placering.SolveParams(time_limit=120, seed=0, workers=1)
@@ -30,7 +30,8 @@ def test_generate_dalarna(benchmark):
     assert placering.scenario_to_dict(again) == placering.scenario_to_dict(scenario)
     best = best_known("dalarna", 1)
     if best is not None:
-        assert best["scenario_sha256"] == scenario_sha256(scenario), "generator output changed: re-record best-known"
+        changed = "generator output changed: re-record best-known"
+        assert best["scenario_sha256"] == placering.scenario_digest(scenario), changed
 
 
 def test_build_matching_dalarna(benchmark, scenarios):
@@ -54,7 +55,7 @@ def test_solve(benchmark, scenarios, family, seed):
     assert "optimal" == plan.status
     assert [] == placering.check_plan(scenario, plan)
     best = best_known(family, seed)
-    if best is not None and best["scenario_sha256"] == scenario_sha256(scenario):
+    if best is not None and best["scenario_sha256"] == placering.scenario_digest(scenario):
         assert {k: best["totals"][k] for k in TOTALS} == {k: getattr(plan.totals, k) for k in TOTALS}
 
 
@@ -87,5 +88,5 @@ def test_solve_by_mip(benchmark, scenarios):
     assert any(stage.mips for stage in plan.solver.by_stage)
     assert [] == placering.check_plan(scenario, plan)
     best = best_known("siblings-heavy", 1)
-    if best is not None and best["scenario_sha256"] == scenario_sha256(scenario):
+    if best is not None and best["scenario_sha256"] == placering.scenario_digest(scenario):
         assert {k: best["totals"][k] for k in TOTALS} == {k: getattr(plan.totals, k) for k in TOTALS}

@@ -3,16 +3,23 @@
 This module restates rules 1-9 of design.md section 2 on purpose instead of importing
 :mod:`placering.eligibility`, so that a mistake there cannot hide itself from the tests and
 benchmarks that use :func:`check_plan` as their referee.
+
+Each rule, or family of violations, is one small function that returns its violations; the
+order in which :func:`check_plan` calls them is the order of its report.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 
 import attrs
 
-from placering.result import STATUSES, Plan
+from placering.children import Child
+from placering.homes import Home
+from placering.policy import Policy
+from placering.result import STATUSES, Assignment, Plan
 from placering.scenario import Scenario
 
 __all__ = ["Violation", "check_plan"]
@@ -33,110 +40,229 @@ def _same(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-6)
 
 
+def _cost(policy: Policy, home: Home) -> float:
+    """What the home costs per day: its own price, else the policy's price of its kind."""
+    return home.cost_per_day if home.cost_per_day is not None else policy.costs_per_day[home.kind]
+
+
 def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
     """List every way ``plan`` breaks the rules of ``scenario``; an empty list means valid."""
-    out: list[Violation] = []
+    placed = _placed(scenario, plan)
+    return [
+        *_status(plan),
+        *_every_child_once(scenario, plan),
+        *_assignments(scenario, plan),
+        *_kept_children_not_unplaced(scenario, plan, placed),
+        *_capacity(scenario, plan),
+        *_siblings(scenario, placed),
+        *_totals(scenario, plan, placed),
+    ]
 
-    def bad(rule: str, message: str) -> None:
-        out.append(Violation(rule=rule, message=message))
 
-    if plan.status not in STATUSES:
-        bad("status", f"status {plan.status!r} is not one of {', '.join(STATUSES)}")
+def _known(scenario: Scenario, plan: Plan) -> Iterator[Assignment]:
+    """The assignments of known children to known homes, the only ones the rules can judge."""
+    return (a for a in plan.assignments if scenario.has_child(a.child) and scenario.has_home(a.home))
 
-    # Every child exactly once, in assignments or unplaced.
+
+def _placed(scenario: Scenario, plan: Plan) -> dict[str, str]:
+    """Child id to home id; a child assigned twice counts in its last home (the first is reported)."""
+    return {a.child: a.home for a in _known(scenario, plan)}
+
+
+def _status(plan: Plan) -> list[Violation]:
+    if plan.status in STATUSES:
+        return []
+    return [Violation(rule="status", message=f"status {plan.status!r} is not one of {', '.join(STATUSES)}")]
+
+
+def _every_child_once(scenario: Scenario, plan: Plan) -> list[Violation]:
+    """Every child exactly once, in assignments or unplaced, and no one else (design.md section 4)."""
+    out = []
     seen = Counter([a.child for a in plan.assignments] + [u.child for u in plan.unplaced])
     for child_id, n in seen.items():
         if not scenario.has_child(child_id):
-            bad("children", f"{child_id!r} is not a child of the scenario")
+            out.append(Violation(rule="children", message=f"{child_id!r} is not a child of the scenario"))
         elif n > 1:
-            bad("children", f"child {child_id!r} appears {n} times")
-    for c in scenario.children:
-        if c.id not in seen:
-            bad("children", f"child {c.id!r} is neither assigned nor unplaced")
+            out.append(Violation(rule="children", message=f"child {child_id!r} appears {n} times"))
+    out.extend(
+        Violation(rule="children", message=f"child {c.id!r} is neither assigned nor unplaced")
+        for c in scenario.children
+        if c.id not in seen
+    )
+    return out
 
-    policy = scenario.policy
-    region = scenario.region
-    placed: dict[str, str] = {}
-    load: Counter[str] = Counter()
+
+def _assignments(scenario: Scenario, plan: Plan) -> list[Violation]:
+    """Each assignment in plan order: its home exists, its record is true, and rules 1-6 and 9 hold."""
+    out: list[Violation] = []
     for a in plan.assignments:
         if not scenario.has_child(a.child):
-            continue
+            continue  # reported by _every_child_once
         if not scenario.has_home(a.home):
-            bad("homes", f"child {a.child!r} is assigned to unknown home {a.home!r}")
+            out.append(Violation(rule="homes", message=f"child {a.child!r} is assigned to unknown home {a.home!r}"))
             continue
         child, home = scenario.child(a.child), scenario.home(a.home)
-        placed[child.id] = home.id
-        load[home.id] += 1
-        distance = region.km(child.municipality, home.municipality)
-        cost = home.cost_per_day if home.cost_per_day is not None else policy.costs_per_day[home.kind]
-        if a.kind != home.kind:
-            bad("record", f"{child.id} in {home.id}: kind {a.kind!r}, but the home is {home.kind!r}")
-        if not _same(a.km, distance):
-            bad("record", f"{child.id} in {home.id}: km {a.km}, but the road distance is {distance}")
-        if not _same(a.cost_per_day, cost):
-            bad("record", f"{child.id} in {home.id}: cost_per_day {a.cost_per_day}, but the home costs {cost}")
-        if policy.keep_current and child.current_home is not None:
+        distance = scenario.region.km(child.municipality, home.municipality)
+        out.extend(_record(scenario.policy, a, child, home, distance))
+        if scenario.policy.keep_current and child.current_home is not None:
             # Rule 9: a kept child is not re-matched, so rules 1-6 do not apply to it.
-            if home.id != child.current_home:
-                bad("stability", f"{child.id} must stay in its current home {child.current_home}, not {home.id}")
-            continue
-        if not set(child.needs).issubset(home.competences):
-            missing = sorted(set(child.needs) - set(home.competences))
-            bad("needs", f"{child.id} in {home.id}: needs {missing} are not among the home's competences")
-        if child.age < home.min_age or child.age > home.max_age:
-            bad("age", f"{child.id} in {home.id}: age {child.age} is outside {home.min_age}-{home.max_age}")
-        if child.care_level > home.max_care_level:
-            bad("care_level", f"{child.id} in {home.id}: care level {child.care_level} > {home.max_care_level}")
-        if home.kind == "kin" and child.id not in home.reserved_for:
-            bad("kin", f"{child.id} in kin home {home.id}, which is reserved for others")
-        if child.max_km is not None and home.kind in ("municipal", "consultant"):
-            limit = child.max_km
+            out.extend(_kept_child_stays(child, home))
         else:
-            limit = policy.max_km[home.kind]
-        if limit is not None and distance > limit:
-            bad("distance", f"{child.id} in {home.id}: {distance} km > limit {limit} km")
-        if policy.pooling == "isolated" and home.kind == "municipal" and home.owner != child.municipality:
-            bad("pooling", f"{child.id} of {child.municipality} in {home.id}, owned by {home.owner}")
-    for c in scenario.children:
-        if policy.keep_current and c.current_home is not None and c.id not in placed and c.id in seen:
-            bad("stability", f"{c.id} must stay in its current home {c.current_home}, but is unplaced")
+            out.extend(v for rule in _PAIR_RULES if (v := rule(scenario.policy, child, home, distance)) is not None)
+    return out
 
-    # Rule 7: capacity counts every child placed there, the kept ones too.
-    for home_id, n in load.items():
-        cap = scenario.home(home_id).capacity
-        if n > cap:
-            bad("capacity", f"home {home_id} holds {n} children, capacity {cap}")
 
-    # Rule 8: siblings together, except groups kept where they already live (rule 9).
+def _record(policy: Policy, a: Assignment, child: Child, home: Home, distance: float) -> list[Violation]:
+    """The assignment's kind, km and cost are the home's, as a reader of the plan file trusts."""
+    cost = _cost(policy, home)
+    wrong = [
+        f"kind {a.kind!r}, but the home is {home.kind!r}" if a.kind != home.kind else None,
+        f"km {a.km}, but the road distance is {distance}" if not _same(a.km, distance) else None,
+        f"cost_per_day {a.cost_per_day}, but the home costs {cost}" if not _same(a.cost_per_day, cost) else None,
+    ]
+    return [Violation(rule="record", message=f"{child.id} in {home.id}: {w}") for w in wrong if w is not None]
+
+
+def _kept_child_stays(child: Child, home: Home) -> list[Violation]:
+    """Rule 9: a child with a current home stays there."""
+    if home.id == child.current_home:
+        return []
+    return [Violation(
+        rule="stability", message=f"{child.id} must stay in its current home {child.current_home}, not {home.id}"
+    )]
+
+
+# --- rules 1-6, one child in one home -------------------------------------------------------
+
+
+def _needs(policy: Policy, child: Child, home: Home, distance: float) -> Violation | None:
+    """Rule 1: the home's competences cover the child's needs."""
+    missing = sorted(set(child.needs) - set(home.competences))
+    if not missing:
+        return None
+    return Violation(
+        rule="needs", message=f"{child.id} in {home.id}: needs {missing} are not among the home's competences"
+    )
+
+
+def _age(policy: Policy, child: Child, home: Home, distance: float) -> Violation | None:
+    """Rule 2: the child's age is within the home's range."""
+    if home.min_age <= child.age <= home.max_age:
+        return None
+    return Violation(
+        rule="age", message=f"{child.id} in {home.id}: age {child.age} is outside {home.min_age}-{home.max_age}"
+    )
+
+
+def _care_level(policy: Policy, child: Child, home: Home, distance: float) -> Violation | None:
+    """Rule 3: the home takes the child's care level."""
+    if child.care_level <= home.max_care_level:
+        return None
+    return Violation(
+        rule="care_level", message=f"{child.id} in {home.id}: care level {child.care_level} > {home.max_care_level}"
+    )
+
+
+def _kin(policy: Policy, child: Child, home: Home, distance: float) -> Violation | None:
+    """Rule 4: a kin home takes only the children it is reserved for."""
+    if home.kind != "kin" or child.id in home.reserved_for:
+        return None
+    return Violation(rule="kin", message=f"{child.id} in kin home {home.id}, which is reserved for others")
+
+
+def _distance(policy: Policy, child: Child, home: Home, distance: float) -> Violation | None:
+    """Rule 5: the child's own limit for municipal and consultant homes, else the policy's for the kind."""
+    if child.max_km is not None and home.kind in ("municipal", "consultant"):
+        limit = child.max_km
+    else:
+        limit = policy.max_km[home.kind]
+    if limit is None or distance <= limit:
+        return None
+    return Violation(rule="distance", message=f"{child.id} in {home.id}: {distance} km > limit {limit} km")
+
+
+def _pooling(policy: Policy, child: Child, home: Home, distance: float) -> Violation | None:
+    """Rule 6: under isolated pooling a municipal home takes only its owner's children."""
+    if policy.pooling != "isolated" or home.kind != "municipal" or home.owner == child.municipality:
+        return None
+    return Violation(rule="pooling", message=f"{child.id} of {child.municipality} in {home.id}, owned by {home.owner}")
+
+
+#: Rules 1-6 in the order of design.md section 2, and of the report.
+_PAIR_RULES: tuple[Callable[[Policy, Child, Home, float], Violation | None], ...] = (
+    _needs, _age, _care_level, _kin, _distance, _pooling,
+)
+
+
+# --- rules across all children ---------------------------------------------------------------
+
+
+def _kept_children_not_unplaced(scenario: Scenario, plan: Plan, placed: dict[str, str]) -> list[Violation]:
+    """Rule 9: a kept child may not be left unplaced (a child missing altogether is reported once, above)."""
+    if not scenario.policy.keep_current:
+        return []
+    listed = {a.child for a in plan.assignments} | {u.child for u in plan.unplaced}
+    return [
+        Violation(rule="stability", message=f"{c.id} must stay in its current home {c.current_home}, but is unplaced")
+        for c in scenario.children
+        if c.current_home is not None and c.id not in placed and c.id in listed
+    ]
+
+
+def _capacity(scenario: Scenario, plan: Plan) -> list[Violation]:
+    """Rule 7: capacity counts every assignment to the home, the kept children's too."""
+    load = Counter(a.home for a in _known(scenario, plan))
+    return [
+        Violation(rule="capacity", message=f"home {home_id} holds {n} children, capacity {cap}")
+        for home_id, n in load.items()
+        if n > (cap := scenario.home(home_id).capacity)
+    ]
+
+
+def _sibling_groups(scenario: Scenario) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = defaultdict(list)
     for c in scenario.children:
         if c.sibling_group is not None:
             groups[c.sibling_group].append(c.id)
-    split = 0
-    for group, members in groups.items():
-        homes = {placed.get(m) for m in members}
-        split += len(homes - {None}) - 1 if homes - {None} else 0
-        kept = policy.keep_current and all(scenario.child(m).current_home is not None for m in members)
-        if policy.siblings == "together" and len(homes) > 1 and not kept:
-            where = ", ".join(f"{m}->{placed.get(m) or 'unplaced'}" for m in members)
-            bad("siblings", f"group {group} is split: {where}")
+    return groups
 
-    # Totals, recomputed from scratch.
-    kinds = Counter(scenario.home(h).kind for h in placed.values())
+
+def _siblings(scenario: Scenario, placed: dict[str, str]) -> list[Violation]:
+    """Rule 8: siblings together, except groups kept where they already live (rule 9)."""
+    policy = scenario.policy
+    if policy.siblings != "together":
+        return []
+    out = []
+    for group, members in _sibling_groups(scenario).items():
+        kept = policy.keep_current and all(scenario.child(m).current_home is not None for m in members)
+        if len({placed.get(m) for m in members}) > 1 and not kept:
+            where = ", ".join(f"{m}->{placed.get(m) or 'unplaced'}" for m in members)
+            out.append(Violation(rule="siblings", message=f"group {group} is split: {where}"))
+    return out
+
+
+def _split_siblings(scenario: Scenario, placed: dict[str, str]) -> int:
+    """The objective term: extra homes each group's placed children are spread over."""
+    spread = ({placed[m] for m in members if m in placed} for members in _sibling_groups(scenario).values())
+    return sum(len(homes) - 1 for homes in spread if homes)
+
+
+def _totals(scenario: Scenario, plan: Plan, placed: dict[str, str]) -> list[Violation]:
+    """The plan's totals, recomputed from scratch from its placements."""
+    homes = [scenario.home(h) for h in placed.values()]
+    kinds = Counter(h.kind for h in homes)
     expect = {
         "unplaced": len(scenario.children) - len(placed),
         "hvb": kinds["hvb"],
         "consultant": kinds["consultant"],
-        "split_siblings": split,
-        "cost_per_day": sum(
-            (scenario.home(h).cost_per_day if scenario.home(h).cost_per_day is not None
-             else policy.costs_per_day[scenario.home(h).kind])
-            for h in placed.values()
-        ),
-        "km": sum(region.km(scenario.child(c).municipality, scenario.home(h).municipality) for c, h in placed.items()),
+        "split_siblings": _split_siblings(scenario, placed),
+        "cost_per_day": sum(_cost(scenario.policy, h) for h in homes),
+        "km": sum(scenario.region.km(scenario.child(c).municipality, scenario.home(h).municipality)
+                  for c, h in placed.items()),
     }
+    out = []
     for key, value in expect.items():
         got = getattr(plan.totals, key)
         if not _same(got, value):
-            bad("totals", f"totals.{key} is {got}, but the plan gives {value}")
+            out.append(Violation(rule="totals", message=f"totals.{key} is {got}, but the plan gives {value}"))
     return out

@@ -11,6 +11,7 @@ import json
 import logging
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ REASONS = {
     "tie": "an equally good cheaper home exists (a tie under the objective)",
 }
 
+
 def _kr(amount: float) -> str:
     return f"{amount:,.0f}".replace(",", " ")
 
@@ -58,7 +60,7 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
     """The one-screen summary a head of social services reads."""
     rows = plan.by_municipality(scenario)
     table = Table(title=title, title_justify="left", show_footer=True, pad_edge=False, box=None)
-    totals = Counter()
+    totals: Counter[str] = Counter()
     for row in rows:
         totals.update(row.placements)
         totals["unplaced"] += row.unplaced
@@ -85,7 +87,10 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
         f"{t.split_siblings} extra homes for split sibling groups, {t.km:,.0f} km in all."
     )
     for label, kinds in (("HVB", ("hvb",)), ("consultant homes", ("consultant",)), ("unplaced", (None,))):
-        chosen = [a.child for a in plan.assignments if a.kind in kinds] if kinds[0] else [u.child for u in plan.unplaced]
+        if kinds[0]:
+            chosen = [a.child for a in plan.assignments if a.kind in kinds]
+        else:
+            chosen = [u.child for u in plan.unplaced]
         reasons = Counter(plan.explanations[c].rule for c in chosen if c in plan.explanations)
         if not reasons:
             continue
@@ -97,7 +102,9 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
     )
     if expensive:
         a = expensive[0]
-        console.print(f"For example {a.child} in {a.home} ({_kr(a.cost_per_day)} kr/day): {plan.explanations[a.child].text}.")
+        console.print(
+            f"For example {a.child} in {a.home} ({_kr(a.cost_per_day)} kr/day): {plan.explanations[a.child].text}."
+        )
     solver = plan.solver
     wall = f"{solver.wall_s:.2f} s" if solver else "?"
     status = plan.status if plan.status != "feasible" else "feasible (time limit; not proven optimal)"
@@ -107,7 +114,8 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
 
 
 time_limit_option = click.option(
-    "--time-limit", type=click.FloatRange(min=0), default=None, help="Stop after this many seconds with the best plan found."
+    "--time-limit", type=click.FloatRange(min=0), default=None,
+    help="Stop after this many seconds with the best plan found."
 )
 workers_option = click.option(
     "--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="CP-SAT workers; 1 is deterministic."
@@ -226,7 +234,24 @@ def generate(
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
-def _fail(message: str, status: int) -> int:
+#: How each failure reads on stderr and its exit status, the first matching class winning (so
+#: invalid input before other library errors, usage errors before other click errors).
+_FAILURES: tuple[tuple[type[BaseException], Callable[[Any], str], int], ...] = (
+    (InvalidInputError, str, 2),
+    (click.UsageError, lambda error: error.format_message(), 2),
+    (click.ClickException, lambda error: error.format_message(), 1),
+    (click.Abort, lambda _: "aborted", 1),
+    (PlaceringError, str, 1),
+    (KeyboardInterrupt, lambda _: "interrupted", 1),
+)
+
+
+def _fail(error: BaseException) -> int:
+    message, status = f"{type(error).__name__}: {error}", 1
+    for kind, text, code in _FAILURES:
+        if isinstance(error, kind):
+            message, status = text(error), code
+            break
     # One line: a message may quote a value with a newline in it.
     sys.stderr.write("error: " + " ".join(message.split()) + "\n")
     return status
@@ -236,22 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     try:
         app.main(args=argv, prog_name="placering", standalone_mode=False)
-    except InvalidInputError as error:
-        return _fail(str(error), 2)
-    except click.UsageError as error:
-        return _fail(error.format_message(), 2)
     except click.exceptions.Exit as error:
         return int(error.exit_code)
-    except click.ClickException as error:
-        return _fail(error.format_message(), 1)
-    except click.Abort:
-        return _fail("aborted", 1)
-    except PlaceringError as error:
-        return _fail(str(error), 1)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 1)
-    except Exception as error:  # noqa: BLE001 - the CLI promises one line, never a traceback
-        return _fail(f"{type(error).__name__}: {error}", 1)
+    except (Exception, KeyboardInterrupt) as error:  # the CLI promises one line, never a traceback
+        return _fail(error)
     return 0
 
 

@@ -7,6 +7,7 @@ evaluates or fetches anything.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -42,6 +43,7 @@ __all__ = [
     "read_plan",
     "read_scenario",
     "region_to_dict",
+    "scenario_digest",
     "scenario_from_dict",
     "scenario_to_dict",
     "shipped_regions",
@@ -163,6 +165,20 @@ def _policy_from_dict(data: Any) -> Policy:
     return _build(Policy, values, "policy")
 
 
+def _entities(
+    data: dict[str, Any], key: str, required: tuple[str, ...], optional: tuple[str, ...], cls: Any
+) -> list[Any]:
+    """The homes or the children, each checked for unknown, missing and list fields, then built."""
+    if not isinstance(data[key], list):
+        raise InvalidInputError(f"{key} must be a list, got {data[key]!r}", entity="scenario", field=key)
+    out = []
+    for i, item in enumerate(data[key]):
+        entity = _entity(key, i, item)
+        _list_fields(_check_keys(item, entity, required, optional), entity)
+        out.append(_build(cls, item, entity))
+    return out
+
+
 def scenario_from_dict(data: Any, *, file: str = "") -> Scenario:
     """A validated scenario from parsed ``placering.scenario/1`` JSON."""
     try:
@@ -174,17 +190,8 @@ def scenario_from_dict(data: Any, *, file: str = "") -> Scenario:
         region_data = data["region"]
         region = load_region(region_data) if isinstance(region_data, str) else region_from_dict(region_data)
         policy = _policy_from_dict(data.get("policy", {}))
-        homes, children = [], []
-        for key, required, optional, cls, out in (
-            ("homes", _HOME_REQUIRED, _HOME_OPTIONAL, Home, homes),
-            ("children", _CHILD_REQUIRED, _CHILD_OPTIONAL, Child, children),
-        ):
-            if not isinstance(data[key], list):
-                raise InvalidInputError(f"{key} must be a list, got {data[key]!r}", entity="scenario", field=key)
-            for i, item in enumerate(data[key]):
-                entity = _entity(key, i, item)
-                _list_fields(_check_keys(item, entity, required, optional), entity)
-                out.append(_build(cls, item, entity))
+        homes: list[Home] = _entities(data, "homes", _HOME_REQUIRED, _HOME_OPTIONAL, Home)
+        children: list[Child] = _entities(data, "children", _CHILD_REQUIRED, _CHILD_OPTIONAL, Child)
         return Scenario(region=region, policy=policy, homes=homes, children=children)
     except InvalidInputError as error:
         raise error.located(file=file) from None
@@ -285,6 +292,13 @@ def scenario_to_dict(scenario: Scenario, *, inline_region: bool = False) -> dict
         "homes": homes,
         "children": children,
     }
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """The SHA-256 (hex) of the scenario's canonical JSON: a fingerprint that a best-known
+    optimum stores, so that a change in the generator's output is noticed, not silently compared."""
+    text = json.dumps(scenario_to_dict(scenario), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:

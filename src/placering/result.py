@@ -327,12 +327,6 @@ class Plan:
         """Child id to home id, for the placed children."""
         return {a.child: a.home for a in self.assignments}
 
-    def assignment_of(self, child_id: str) -> Assignment | None:
-        for a in self.assignments:
-            if a.child == child_id:
-                return a
-        return None
-
     def by_municipality(self, scenario: Scenario) -> tuple[MunicipalityBreakdown, ...]:
         """The breakdown per responsible municipality, in the region's order."""
         placements: dict[str, Counter[str]] = defaultdict(Counter)
