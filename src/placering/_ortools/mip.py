@@ -70,45 +70,15 @@ def assignment_minimum(
     start from (-2 where unknown). Without ``surely_feasible``, a proof that no plan exists
     comes back as ``infeasible`` rather than as an error.
     """
-    n_units, n_arcs = len(unit_size), len(arc_unit)
     size = np.asarray(unit_size, dtype=np.int64)
     open_units = np.flatnonzero(unplaced_open)
     arc_size = size[arc_unit]
-    model = linear_solver_pb2.MPModelProto()
     objective = np.concatenate([arc_cost * arc_size, unplaced_cost[open_units] * size[open_units]])
     if int(np.abs(objective).sum()) >= _EXACT:
         # A double no longer holds every objective value exactly: leave it to CP-SAT.
         return AssignmentResult(proven=False, choice=None, objective=None, bound=0)
-    for c in objective.tolist():
-        model.variable.add(lower_bound=0, upper_bound=1, is_integer=True, objective_coefficient=c)
-    # Each unit lies in exactly one place.
-    var_unit = np.concatenate([arc_unit, open_units])
-    order = np.argsort(var_unit, kind="stable")
-    starts = np.searchsorted(var_unit[order], np.arange(n_units + 1))
-    for u in range(n_units):
-        members = order[starts[u] : starts[u + 1]].tolist()
-        if not members:
-            raise SolverError("A unit has no place left in the assignment it was given.")
-        model.constraint.add(lower_bound=1, upper_bound=1, var_index=members, coefficient=[1] * len(members))
-    # A home takes at most its places, and a full home exactly them.
-    order = np.argsort(arc_home, kind="stable")
-    homes, first = np.unique(arc_home[order], return_index=True)
-    ends = [*first[1:].tolist(), n_arcs] if len(first) else []  # a part's face may have no arcs at all
-    for h, lo, hi in zip(homes.tolist(), first.tolist(), ends, strict=True):
-        members = order[lo:hi]
-        places = int(home_capacity[h])
-        model.constraint.add(
-            lower_bound=places if home_full[h] else -math.inf,
-            upper_bound=places,
-            var_index=members.tolist(),
-            coefficient=arc_size[members].tolist(),
-        )
-    for arc_coeff, unplaced_coeff, limit in caps:
-        row = np.concatenate([arc_coeff * arc_size, unplaced_coeff[open_units] * size[open_units]])
-        used = np.flatnonzero(row)
-        model.constraint.add(
-            lower_bound=-math.inf, upper_bound=limit, var_index=used.tolist(), coefficient=row[used].tolist()
-        )
+    model = _model(objective, size, arc_unit, arc_home, home_capacity, home_full, caps, open_units)
+    n_units, n_arcs = len(unit_size), len(arc_unit)
     if hint is not None:
         chosen = _indices(hint, open_units, n_arcs)
         chosen = chosen[chosen >= 0]
@@ -144,6 +114,53 @@ def assignment_minimum(
     _check(choice, size, arc_unit, arc_home, home_capacity, home_full, caps, arc_size, open_units, values)
     proven = status == linear_solver_pb2.MPSOLVER_OPTIMAL and value <= bound
     return AssignmentResult(proven=proven, choice=choice, objective=value, bound=value if proven else min(bound, value))
+
+
+def _model(
+    objective: np.ndarray,
+    size: np.ndarray,
+    arc_unit: np.ndarray,
+    arc_home: np.ndarray,
+    home_capacity: np.ndarray,
+    home_full: np.ndarray,
+    caps: Sequence[tuple[np.ndarray, np.ndarray, int]],
+    open_units: np.ndarray,
+) -> linear_solver_pb2.MPModelProto:
+    """The assignment as a MIP: one 0-1 variable per arc, then per open unit's "unplaced"."""
+    n_units, n_arcs = len(size), len(arc_unit)
+    arc_size = size[arc_unit]
+    model = linear_solver_pb2.MPModelProto()
+    for c in objective.tolist():
+        model.variable.add(lower_bound=0, upper_bound=1, is_integer=True, objective_coefficient=c)
+    # Each unit lies in exactly one place.
+    var_unit = np.concatenate([arc_unit, open_units])
+    order = np.argsort(var_unit, kind="stable")
+    starts = np.searchsorted(var_unit[order], np.arange(n_units + 1))
+    for u in range(n_units):
+        members = order[starts[u] : starts[u + 1]].tolist()
+        if not members:
+            raise SolverError("A unit has no place left in the assignment it was given.")
+        model.constraint.add(lower_bound=1, upper_bound=1, var_index=members, coefficient=[1] * len(members))
+    # A home takes at most its places, and a full home exactly them.
+    order = np.argsort(arc_home, kind="stable")
+    homes, first = np.unique(arc_home[order], return_index=True)
+    ends = [*first[1:].tolist(), n_arcs] if len(first) else []  # a part's face may have no arcs at all
+    for h, lo, hi in zip(homes.tolist(), first.tolist(), ends, strict=True):
+        members = order[lo:hi]
+        places = int(home_capacity[h])
+        model.constraint.add(
+            lower_bound=places if home_full[h] else -math.inf,
+            upper_bound=places,
+            var_index=members.tolist(),
+            coefficient=arc_size[members].tolist(),
+        )
+    for arc_coeff, unplaced_coeff, limit in caps:
+        row = np.concatenate([arc_coeff * arc_size, unplaced_coeff[open_units] * size[open_units]])
+        used = np.flatnonzero(row)
+        model.constraint.add(
+            lower_bound=-math.inf, upper_bound=limit, var_index=used.tolist(), coefficient=row[used].tolist()
+        )
+    return model
 
 
 def _indices(choice: np.ndarray, open_units: np.ndarray, n_arcs: int) -> np.ndarray:

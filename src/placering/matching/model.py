@@ -28,7 +28,6 @@ import numpy as np
 
 from placering.eligibility import arc_pairs
 from placering.program import BinaryProgram, LinearTerm
-from placering.region import decimal_scale
 from placering.scenario import Scenario
 
 __all__ = ["ARC_TERMS", "Arcs", "MatchingModel", "Unit", "all_arcs", "build_matching", "stage_term", "stages_of"]
@@ -125,7 +124,7 @@ def all_arcs(scenario: Scenario) -> Arcs:
     region = scenario.region
     kept = Counter(c.current_home for c in scenario.children if scenario.is_kept(c))
     free_places = tuple(h.capacity - kept[h.id] for h in homes)
-    cost_scale = decimal_scale(scenario.cost_of(h) for h in homes)
+    cost_scale = scenario.cost_scale
     units = _units(scenario)
     n_homes = max(len(homes), 1)
     size = np.asarray([unit.size for unit in units], dtype=np.int64)
@@ -152,11 +151,11 @@ def all_arcs(scenario: Scenario) -> Arcs:
     au, ah = au[fits], ah[fits]
 
     kind = np.asarray([h.kind for h in homes])
-    codes = {code: i for i, code in enumerate(region.codes)}
-    km_units = np.asarray([[region.km_units(a, b) for b in region.codes] for a in region.codes], dtype=np.int64)
+    codes = region.index
+    km_units = region.km_units_matrix
     origin = np.asarray([codes[scenario.children[unit.members[0]].municipality] for unit in units], dtype=np.int64)
     at = np.asarray([codes[h.municipality] for h in homes], dtype=np.int64)
-    cost_units = np.asarray([round(scenario.cost_of(h) * cost_scale) for h in homes], dtype=np.int64)
+    cost_units = np.asarray(scenario.cost_units, dtype=np.int64)
     per_child = {
         "hvb": (kind == "hvb")[ah].astype(np.int8),
         "consultant": (kind == "consultant")[ah].astype(np.int8),
@@ -188,7 +187,6 @@ def build_matching(scenario: Scenario, *, arcs: Arcs | None = None, keep: np.nda
     ranges, and so the stages, stay those of all arcs, so that they hold for every plan.
     """
     arcs = all_arcs(scenario) if arcs is None else arcs
-    homes = scenario.homes
     units = arcs.units
     free_places = arcs.free_places
     chosen = np.arange(len(arcs)) if keep is None else np.flatnonzero(keep)
@@ -198,21 +196,12 @@ def build_matching(scenario: Scenario, *, arcs: Arcs | None = None, keep: np.nda
     n_vars = n_arcs + len(units)
 
     size = arcs.unit_size
-    free = np.asarray(free_places, dtype=np.int64)
     arc_ids = np.arange(n_arcs, dtype=np.int64)
     # Arcs are listed unit by unit, so each unit's arcs are one slice; its "unplaced" var last.
     starts = np.searchsorted(au, np.arange(len(units) + 1)).tolist()
     ids = arc_ids.tolist()
     exactly_one = [(*ids[starts[u] : starts[u + 1]], n_arcs + u) for u in range(len(units))]
-    by_home = np.argsort(ah, kind="stable")
-    home_starts = np.searchsorted(ah[by_home], np.arange(len(homes) + 1)).tolist()
-    demand = np.bincount(ah, weights=size[au], minlength=len(homes))
-    capacity = []
-    for j in np.flatnonzero(demand > free).tolist():
-        members = by_home[home_starts[j] : home_starts[j + 1]]
-        capacity.append(
-            (LinearTerm(vars=tuple(members.tolist()), coeffs=tuple(size[au[members]].tolist())), free_places[j])
-        )
+    capacity = _capacity_rows(au, ah, size, free_places)
 
     def sparse(coeffs: np.ndarray) -> LinearTerm:
         used = np.flatnonzero(coeffs)
@@ -249,6 +238,23 @@ def build_matching(scenario: Scenario, *, arcs: Arcs | None = None, keep: np.nda
         free_places=free_places,
         scales=dict(arcs.scales),
     )
+
+
+def _capacity_rows(
+    au: np.ndarray, ah: np.ndarray, size: np.ndarray, free_places: tuple[int, ...]
+) -> list[tuple[LinearTerm, int]]:
+    """Rows ``sum(size[u] * x[u, h]) <= free places of h``, for the homes that could overfill."""
+    free = np.asarray(free_places, dtype=np.int64)
+    by_home = np.argsort(ah, kind="stable")
+    home_starts = np.searchsorted(ah[by_home], np.arange(len(free_places) + 1)).tolist()
+    demand = np.bincount(ah, weights=size[au], minlength=len(free_places))
+    capacity = []
+    for j in np.flatnonzero(demand > free).tolist():
+        members = by_home[home_starts[j] : home_starts[j + 1]]
+        capacity.append(
+            (LinearTerm(vars=tuple(members.tolist()), coeffs=tuple(size[au[members]].tolist())), free_places[j])
+        )
+    return capacity
 
 
 @attrs.define
