@@ -77,7 +77,11 @@ def assignment_minimum(
     if int(np.abs(objective).sum()) >= _EXACT:
         # A double no longer holds every objective value exactly: leave it to CP-SAT.
         return AssignmentResult(proven=False, choice=None, objective=None, bound=0)
-    model = _model(objective, size, arc_unit, arc_home, home_capacity, home_full, caps, open_units)
+    shape = _Shape(
+        size=size, arc_unit=np.asarray(arc_unit), arc_home=np.asarray(arc_home), home_capacity=home_capacity,
+        home_full=home_full, caps=caps, open_units=open_units,
+    )  # fmt: skip
+    model = _model(objective, shape)
     n_units, n_arcs = len(unit_size), len(arc_unit)
     if hint is not None:
         chosen = _indices(hint, open_units, n_arcs)
@@ -111,24 +115,34 @@ def assignment_minimum(
     values = np.rint(np.asarray(response.variable_value)).astype(np.int64)
     choice = _choice(values, n_units, arc_unit, open_units, n_arcs)
     value = int(objective @ values)
-    _check(choice, size, arc_unit, arc_home, home_capacity, home_full, caps, arc_size, open_units, values)
+    _check(choice, shape, values)
     proven = status == linear_solver_pb2.MPSOLVER_OPTIMAL and value <= bound
     return AssignmentResult(proven=proven, choice=choice, objective=value, bound=value if proven else min(bound, value))
 
 
-def _model(
-    objective: np.ndarray,
-    size: np.ndarray,
-    arc_unit: np.ndarray,
-    arc_home: np.ndarray,
-    home_capacity: np.ndarray,
-    home_full: np.ndarray,
-    caps: Sequence[tuple[np.ndarray, np.ndarray, int]],
-    open_units: np.ndarray,
-) -> linear_solver_pb2.MPModelProto:
+@attrs.frozen(kw_only=True)
+class _Shape:
+    """What an assignment is made of: the model is built from it and its plan checked against it."""
+
+    size: np.ndarray  # per unit, its children
+    arc_unit: np.ndarray
+    arc_home: np.ndarray
+    home_capacity: np.ndarray
+    home_full: np.ndarray
+    caps: Sequence[tuple[np.ndarray, np.ndarray, int]]
+    open_units: np.ndarray  # the units that may stay unplaced
+
+    @property
+    def arc_size(self) -> np.ndarray:
+        return self.size[self.arc_unit]
+
+
+def _model(objective: np.ndarray, shape: _Shape) -> linear_solver_pb2.MPModelProto:
     """The assignment as a MIP: one 0-1 variable per arc, then per open unit's "unplaced"."""
+    size, arc_unit, arc_home, open_units = shape.size, shape.arc_unit, shape.arc_home, shape.open_units
+    home_capacity, home_full = shape.home_capacity, shape.home_full
     n_units, n_arcs = len(size), len(arc_unit)
-    arc_size = size[arc_unit]
+    arc_size = shape.arc_size
     model = linear_solver_pb2.MPModelProto()
     for c in objective.tolist():
         model.variable.add(lower_bound=0, upper_bound=1, is_integer=True, objective_coefficient=c)
@@ -154,7 +168,7 @@ def _model(
             var_index=members.tolist(),
             coefficient=arc_size[members].tolist(),
         )
-    for arc_coeff, unplaced_coeff, limit in caps:
+    for arc_coeff, unplaced_coeff, limit in shape.caps:
         row = np.concatenate([arc_coeff * arc_size, unplaced_coeff[open_units] * size[open_units]])
         used = np.flatnonzero(row)
         model.constraint.add(
@@ -178,19 +192,10 @@ def _choice(values: np.ndarray, n_units: int, arc_unit: np.ndarray, open_units: 
     return choice
 
 
-def _check(
-    choice: np.ndarray,
-    size: np.ndarray,
-    arc_unit: np.ndarray,
-    arc_home: np.ndarray,
-    home_capacity: np.ndarray,
-    home_full: np.ndarray,
-    caps: Sequence[tuple[np.ndarray, np.ndarray, int]],
-    arc_size: np.ndarray,
-    open_units: np.ndarray,
-    values: np.ndarray,
-) -> None:
+def _check(choice: np.ndarray, shape: _Shape, values: np.ndarray) -> None:
     """Raise unless ``values`` is a plan, checked in integers."""
+    size, arc_unit, arc_home, open_units = shape.size, shape.arc_unit, shape.arc_home, shape.open_units
+    home_capacity, home_full, arc_size = shape.home_capacity, shape.home_full, shape.arc_size
     per_unit = np.bincount(np.concatenate([arc_unit, open_units]), weights=values, minlength=len(size))
     load = np.bincount(arc_home, weights=values[: len(arc_unit)] * arc_size, minlength=len(home_capacity))
     touched = np.unique(arc_home)
@@ -201,7 +206,7 @@ def _check(
         or np.any(home_full[touched] & (load[touched] != home_capacity[touched]))
         or any(
             int(np.concatenate([a * arc_size, p[open_units] * size[open_units]]) @ values) > limit
-            for a, p, limit in caps
+            for a, p, limit in shape.caps
         )
     )
     if bad:
