@@ -131,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         "units": stats.units,
         "arcs": stats.arcs,
         "stages": stats.stages,
-        "engine": stats.engine,
+        # The engine and how each stage was settled, as the results table shows them.
+        "engine": f"{stats.engine} (stages by {', '.join(stage.method for stage in stats.by_stage) or 'none'})",
+        "by_stage": [stage.to_dict() for stage in stats.by_stage],
         "workers": stats.workers,
         "objective": list(scenario.policy.effective_objective()),
     }
