@@ -19,10 +19,10 @@ import placering.program
 from brute import brute_force, same_vector
 from conftest import examples
 from placering import _ortools
-from placering.matching import duals, lexicographic, mip, pricing, split
+from placering.matching import duals, flow, lexicographic, mip, pricing, rounding, split
 from placering.matching import state as matching_state
 from placering.matching.model import build_matching, stage_term, stages_of
-from strategies import scenario_dicts
+from strategies import crowded_families, scenario_dicts, separate_crowds
 
 #: Every part the flows leave split goes to the MIP: no dive, no branch and bound.
 SEARCHES_OFF = placering.Tuning(dive=False, part_branch_budget=0, branch_budget=0)
@@ -450,3 +450,64 @@ def test_reading_and_refusing_input_never_imports_or_tools(tmp_path: Any) -> Non
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert 0 == result.returncode, result.stderr
+
+
+def test_the_rounded_flow_is_a_whole_plan_near_the_bound() -> None:
+    """The anytime plan: each unit in exactly one place, no home over its places, the units
+    the flow keeps whole where it put them, and a value no better than the flow's bound; on
+    instances where the flow splits sibling groups (asserted to be most of those drawn)."""
+    split: list[bool] = []
+
+    @settings(max_examples=60, derandomize=True, deadline=None, **SETTINGS)
+    @given(data=st.one_of(crowded_families(), separate_crowds()))
+    def check(data: dict[str, Any]) -> None:
+        scenario = placering.scenario_from_dict(data)
+        model = build_matching(scenario)
+        sizes = [unit.size for unit in model.units]
+        first = stage_term(model, stages_of(model, scenario.policy.effective_objective())[0])
+        state, arcs_of, _ = matching_state.initial_state(
+            model.program, model.n_arcs, model.arc_unit, model.arc_home, sizes, model.free_places
+        )
+        coeff = matching_state.per_flow(first, model.n_arcs, model.arc_unit, sizes)
+        stage = flow.flow_stage(state, coeff, arcs_of)
+        assert stage is not None
+        split.append(bool(stage.split))
+
+        values = rounding.rounded(state, stage, arcs_of)
+
+        n_arcs = model.n_arcs
+        assert all(sum(values[v] for v in (*arcs_of[u], n_arcs + u)) == 1 for u in range(len(sizes)))
+        load = [0] * len(model.free_places)
+        for a in range(n_arcs):
+            load[model.arc_home[a]] += sizes[model.arc_unit[a]] * values[a]
+        assert all(x <= cap for x, cap in zip(load, model.free_places, strict=True))
+        assert all(values[v] == 1 for v in range(n_arcs + len(sizes)) if stage.base[v])
+        assert first.evaluate(matching_state.complete(model.program, n_arcs + len(sizes), values)) >= stage.lower
+
+    check()
+    assert 5 * sum(split) >= len(split), f"the flow split a group in {sum(split)} of {len(split)} examples"
+
+
+def test_out_of_time_a_solve_returns_the_rounded_flow_with_its_curve() -> None:
+    """When the clock runs out after the first flow, the plan is the rounded flow, far better
+    than leaving everyone unplaced; its anytime curve and bounds say how far from proven."""
+    scenario = placering.generate("dalarna", children=150, seed=1)
+    exact = placering.solve(scenario, explain=False)
+
+    class Clock:
+        now = 0.0
+
+        @staticmethod
+        def perf_counter() -> float:
+            Clock.now += 10.0  # every look at the clock costs ten seconds
+            return Clock.now
+
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (lexicographic, split, mip):
+            mp.setattr(module, "time", Clock)
+        plan = placering.solve(scenario, time_limit=25, explain=False)
+    assert "feasible" == plan.status
+    assert [] == placering.check_plan(scenario, plan)
+    assert exact.totals.unplaced <= plan.totals.unplaced < len(scenario.children) // 4
+    assert plan.solver.progress and all(p.bound <= p.value for p in plan.solver.progress)
+    assert plan.bounds["unplaced"] <= exact.totals.unplaced

@@ -19,7 +19,7 @@ from brute import brute_force, lex_leq, same_vector
 from conftest import examples
 from placering.matching import columns, lexicographic
 from placering.result import StageStats
-from strategies import home_dicts, scenario_dicts
+from strategies import crowded_families, home_dicts, scenario_dicts, separate_crowds
 
 #: Column generation on every instance, starting from no arc at all and taking in one per
 #: unit and round, so that pricing finds every arc the optimum uses, often only after the
@@ -273,72 +273,6 @@ def test_a_zero_time_limit_on_a_county_reports_bounds() -> None:
 
 
 # --- every path of the flow-first pipeline --------------------------------------------------
-
-
-@st.composite
-def crowded_families(draw: st.DrawFn, places: tuple[int, ...] = (1, 1, 2, 3)) -> dict[str, Any]:
-    """Two or three sibling groups of 2-3 against one to three family homes and a larger
-    consultant or HVB home: the cheap places come in pieces smaller than the groups, so the
-    flow relaxation splits a group in most examples, and the dive, the branch and bound, the
-    MIP and CP-SAT all get work. ``places``: what a family home's capacity is drawn from."""
-    towns = ["A", "B"]
-    # Small enough for the brute force: two of these side by side still solve in a moment.
-    kinds = ["municipal"] * draw(st.integers(1, 3)) + [draw(st.sampled_from(["consultant", "hvb"]))]
-    homes = [
-        {
-            "id": f"H{i}",
-            "kind": kind,
-            "municipality": draw(st.sampled_from(towns)),
-            "capacity": draw(st.sampled_from(places) if kind == "municipal" else st.integers(2, 3)),
-            "max_care_level": 4,
-        }
-        for i, kind in enumerate(kinds)
-    ]
-    children = []
-    for g in range(draw(st.integers(2, 3))):
-        town = draw(st.sampled_from(towns))
-        for _ in range(draw(st.integers(2, 3))):
-            children.append({"id": f"C{len(children)}", "municipality": town, "age": draw(st.integers(5, 15)),
-                             "sibling_group": f"S{g}"})
-    return {
-        "region": {
-            "name": "crowded",
-            "municipalities": [{"code": t, "name": t, "lat": 60.0, "lon": 15.0} for t in towns],
-            "roads": [{"from": "A", "to": "B", "km": draw(st.sampled_from([20, 45, 100]))}],
-        },
-        "policy": {"max_km": {"municipal": 60, "consultant": 150}},
-        "homes": homes,
-        "children": children,
-    }
-
-
-@st.composite
-def separate_crowds(draw: st.DrawFn, places: tuple[int, ...] = (1, 1, 2, 3)) -> dict[str, Any]:
-    """Two crowded instances 500 km apart, with HVB limited to 200 km: two independent parts,
-    so the pipeline settles split groups part by part."""
-    parts = [draw(crowded_families(places)) for _ in range(2)]
-    merged: dict[str, Any] = {
-        "region": {
-            "name": "apart",
-            "municipalities": [{"code": t, "name": t, "lat": 60.0, "lon": 15.0} for t in ("A", "B", "X", "Y")],
-            "roads": [parts[0]["region"]["roads"][0],
-                      {"from": "X", "to": "Y", "km": parts[1]["region"]["roads"][0]["km"]},
-                      {"from": "B", "to": "X", "km": 500}],
-        },
-        "policy": {"max_km": {"municipal": 60, "consultant": 150, "hvb": 200}},
-        "homes": [],
-        "children": [],
-    }
-    rename = {"A": "X", "B": "Y"}
-    for i, part in enumerate(parts):
-        for h in part["homes"]:
-            town = rename.get(h["municipality"], h["municipality"]) if i else h["municipality"]
-            merged["homes"].append(h | {"id": f"P{i}{h['id']}", "municipality": town})
-        for c in part["children"]:
-            town = rename.get(c["municipality"], c["municipality"]) if i else c["municipality"]
-            merged["children"].append(c | {"id": f"P{i}{c['id']}", "municipality": town,
-                                            "sibling_group": f"P{i}{c['sibling_group']}"})
-    return merged
 
 
 def _crowds(places: tuple[int, ...] = (1, 1, 2, 3)) -> st.SearchStrategy[dict[str, Any]]:

@@ -63,3 +63,5 @@ class LexResult:
     bound: int | None
     engine: str
     stage_stats: tuple[StageStats, ...] = ()
+    #: ``(perf_counter, stage, value, bound)`` whenever the best plan improved or a stage was proven.
+    progress: tuple[tuple[float, int, int, int], ...] = ()

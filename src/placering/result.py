@@ -20,6 +20,7 @@ __all__ = [
     "Plan",
     "SolverStats",
     "StageStats",
+    "TermProgress",
     "TotalUnits",
     "Totals",
     "Unplacement",
@@ -221,6 +222,27 @@ class StageStats:
         return data
 
 
+@attrs.frozen(kw_only=True)
+class TermProgress:
+    """A point of the anytime curve: ``seconds`` into the solve, the best plan held had
+    ``value`` of ``term`` (a totals key, in its units) against a certified lower ``bound``
+    on it; the gap closes where they meet."""
+
+    seconds: float
+    term: str
+    value: float
+    bound: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+def _progress(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(TermProgress(**v) if isinstance(v, Mapping) else v for v in value)
+    return value
+
+
 def _stage_stats(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(StageStats(**v) if isinstance(v, Mapping) else v for v in value)
@@ -234,7 +256,9 @@ class SolverStats:
     ``by_stage`` says how each stage was settled (:class:`StageStats`). Above a size the
     matching is solved by column generation: then ``pricing_rounds`` counts its rounds of
     pricing, ``all_arcs`` the arcs it priced (``arcs`` those it solved on), and ``certified``
-    whether pricing proved that no left-out arc could improve the plan.
+    whether pricing proved that no left-out arc could improve the plan. ``progress`` is the
+    anytime curve: each term's value in the best plan held, against its certified bound, over
+    time (:class:`TermProgress`).
     """
 
     wall_s: float
@@ -251,10 +275,12 @@ class SolverStats:
     pricing_rounds: int = 0
     all_arcs: int = 0
     certified: bool = True
+    progress: tuple[TermProgress, ...] = attrs.field(default=(), converter=_progress)
 
     def to_dict(self) -> dict[str, Any]:
         data = attrs.asdict(self, recurse=False)
         data["by_stage"] = [stage.to_dict() for stage in self.by_stage]
+        data["progress"] = [point.to_dict() for point in self.progress]
         return data
 
 

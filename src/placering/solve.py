@@ -16,7 +16,7 @@ from placering.matching.columns import ColumnStats, by_columns, minimise
 from placering.matching.model import MatchingModel, all_arcs, build_matching, stages_of
 from placering.params import SolveParams
 from placering.program import LexResult
-from placering.result import TOTAL_OF_TERM, Plan, SolverStats, totals_of
+from placering.result import TOTAL_OF_TERM, Plan, SolverStats, TermProgress, totals_of
 from placering.scenario import Scenario
 
 __all__ = ["solve"]
@@ -81,8 +81,38 @@ def solve(
             pricing_rounds=columns.rounds,
             all_arcs=len(arcs),
             certified=columns.certified,
+            progress=_progress(scenario, model, stages, result, start),
         ),
     )
+
+
+def _progress(
+    scenario: Scenario, model: MatchingModel, stages: list[list[tuple[str, int]]], result: LexResult, start: float
+) -> tuple[TermProgress, ...]:
+    """The anytime curve per term: each point's stage value and bound split into the stage's
+    terms, as :func:`_bounds` does (a leading term is ``value // weight``; its bound carries
+    over to the next term only where the plan meets it), with the kept children added."""
+    kept_homes = {c.id: c.current_home for c in scenario.children if scenario.is_kept(c) and c.current_home}
+    kept = totals_of(scenario, kept_homes)
+    points: list[TermProgress] = []
+    for moment, k, stage_value, stage_bound in result.progress:
+        value, bound = stage_value, stage_bound
+        for name, weight in stages[k]:
+            scale = model.scales.get(name, 1)
+            base = 0 if name == "unplaced" else kept.term(name)
+            reached, least = value // weight, bound // weight
+            points.append(
+                TermProgress(
+                    seconds=round(moment - start, 4),
+                    term=TOTAL_OF_TERM[name],
+                    value=base + reached / scale,
+                    bound=base + least / scale,
+                )
+            )
+            if least < reached:
+                break  # the terms after it are not bounded by this stage
+            value, bound = value - weight * reached, bound - weight * least
+    return tuple(points)
 
 
 def _home_of(scenario: Scenario, model: MatchingModel, result: LexResult) -> dict[str, str]:

@@ -30,6 +30,7 @@ from placering.exceptions import SolverError
 from placering.matching.duals import apply_face, optimal_face, reduced_costs
 from placering.matching.flow import FlowStage, flow_stage
 from placering.matching.mip import by_mip
+from placering.matching.rounding import rounded
 from placering.matching.split import branch_and_bound, by_part, dive_on_face
 from placering.matching.state import Costs, State, complete, hold, initial_state, per_flow
 from placering.params import Tuning
@@ -131,6 +132,9 @@ class _Run:
     proven: int = 0
     bound: int | None = None
     finished_by: str = "branch and bound"  # what settled every stage at once, if anything did
+    #: (perf_counter, stage, the best plan's value there, the stage's bound) whenever the best
+    #: plan improves or a stage is proven: the anytime curve.
+    progress: list[tuple[float, int, int, int]] = attrs.field(factory=list)
 
     def __attrs_post_init__(self) -> None:
         if self.incumbent is not None:
@@ -160,6 +164,9 @@ class _Run:
             coeff = per_flow(term, self.state.n_arcs, self.state.arc_unit, self.state.unit_size)
         stage = None if coeff is None else flow_stage(self.state, coeff, self.arcs_of)
         lower = 0 if stage is None else stage.lower
+        if stage is not None and stage.split:
+            # Hold a whole plan from the start: what comes back if the exact search runs out of time.
+            self.consider(complete(self.program, self.n_base, rounded(self.state, stage, self.arcs_of)), k, lower)
         settled: _Settled | None = None
         if stage is not None and coeff is not None:
             settled = self.by_flow(k, term, stage, coeff)
@@ -173,6 +180,21 @@ class _Run:
                 return False
         self.accept(k, term, settled, started)
         return True
+
+    def consider(self, values: list[int], k: int, lower: int) -> None:
+        """Keep ``values`` as the best plan when it is lexicographically better over all stages,
+        and note its value in stage ``k`` against that stage's bound ``lower``."""
+        if self.best is not None:
+            for term in self.stages:
+                new, old = term.evaluate(values), term.evaluate(self.best)
+                if new != old:
+                    if new > old:
+                        return
+                    break
+            else:
+                return
+        self.best = values
+        self.progress.append((time.perf_counter(), k, self.stages[k].evaluate(values), lower))
 
     def flowable(self, term: LinearTerm) -> bool:
         return self.strategy == "flow" and all(v < self.n_base for v in term.vars)
@@ -267,8 +289,9 @@ class _Run:
             return
         self.best = complete(self.program, self.n_base, found)
         if done:
-            for later in self.stages[k:]:
+            for i, later in enumerate(self.stages[k:], start=k):
                 self.stage_values.append(later.evaluate(self.best))
+                self.progress.append((time.perf_counter(), i, self.stage_values[-1], self.stage_values[-1]))
             self.proven = len(self.stages)
             self.finished_by = method
             return
@@ -278,6 +301,12 @@ class _Run:
     def by_cpsat(self, term: LinearTerm, stage: FlowStage | None, lower: int) -> _Settled | None:
         """The stage by CP-SAT on the model narrowed so far; ``None`` (with the bound kept) when
         it is not proven in time."""
+        if (remaining := self.left()) is not None and remaining <= 0:
+            # No time for CP-SAT: building its model alone takes minutes on a national program.
+            self.bound = lower
+            self.stage_values.append(term.evaluate(self.best if self.best is not None else self.fallback()))
+            self.progress.append((time.perf_counter(), len(self.stage_values) - 1, self.stage_values[-1], lower))
+            return None
         result = self.state.model(self.into).minimise(
             term, hint=self.best, time_limit=self.left(), seed=self.seed, workers=self.workers,
             log=self.log, cpsat=self.cpsat,
@@ -289,6 +318,7 @@ class _Run:
             self.best = values
         self.bound = max(result.bound, lower)
         self.stage_values.append(term.evaluate(self.best if self.best is not None else self.fallback()))
+        self.progress.append((time.perf_counter(), len(self.stage_values) - 1, self.stage_values[-1], self.bound))
         return None
 
     def accept(self, k: int, term: LinearTerm, settled: _Settled, started: float) -> None:
@@ -298,6 +328,7 @@ class _Run:
         self.best = settled.values
         self.stage_values.append(optimum)
         self.proven += 1
+        self.progress.append((time.perf_counter(), k, optimum, optimum))
         self.record(k, settled.method, started, settled.lower)
         if settled.flow is None:
             self.state.bound(term, optimum)
@@ -352,6 +383,7 @@ class _Run:
             bound=self.bound,
             engine=f"min-cost flow, scip and cp-sat from or-tools {_ortools.ortools_version()}",
             stage_stats=tuple(self.stats),
+            progress=tuple(self.progress),
         )
 
 
