@@ -187,7 +187,8 @@ def demo(out: Path, children: int, seed: int, time_limit: float | None, workers:
 
 @app.command()
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the plan JSON here.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the plan here: JSON, or an Excel workbook when it ends in .xlsx.")
 @time_limit_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Solver seed.")
 @workers_option
@@ -199,6 +200,11 @@ def solve(
     params = _solve_params(params_file, time_limit=time_limit, seed=seed, workers=workers)
     scenario = read_scenario(scenario_file)
     plan = solve_scenario(scenario, params)
+    if out is not None and out.suffix.lower() == ".xlsx":
+        from placering.tables import write_plan_workbook
+
+        write_plan_workbook(out, scenario, plan)
+        return
     if out is not None:
         write_json(out, plan_to_dict(plan))
         return
