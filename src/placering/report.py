@@ -134,8 +134,8 @@ def _headline_and_rows(scenario: Scenario, plan: Plan, lang: str) -> tuple[dict[
     placements = Counter(a.kind for a in plan.assignments)
     year = yearly_cost(plan.totals.cost_per_day, plan.totals.unplaced, scenario.policy)
     children = len(scenario.children)
-    headline = {"children": children, "placements": {k: placements[k] for k in KINDS},
-                "unplaced": len(plan.unplaced), "yearly": mkr(year), "per_child": tkr(year / children if children else None)}
+    headline = {"children": children, "placements": {k: placements[k] for k in KINDS}, "unplaced": len(plan.unplaced),
+                "yearly": mkr(year), "per_child": tkr(year / children if children else None)}
     return headline, rows
 
 
@@ -153,11 +153,11 @@ def _why(plan: Plan, explained: Mapping[str, tuple[str, str]], w: Mapping[str, s
 
 
 def _explanation_rows(scenario: Scenario, plan: Plan, explained: Mapping[str, tuple[str, str]],
-                      w: Mapping[str, str]) -> list[dict[str, str]]:
+                      w: Mapping[str, str]) -> list[dict[str, Any]]:
     names = _names(scenario)
     order = {"hvb": 0, "consultant": 1, "unplaced": 2}
     placed = {a.child: a for a in plan.assignments}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for child, (_, text) in explained.items():
         a = placed.get(child)
         kind = a.kind if a else "unplaced"
