@@ -219,7 +219,8 @@ def test_plan_workbook_and_frames(tmp_path: Path, contract_dir: Path) -> None:
     frame = tables.plan_frame(plan, scenario)
     assert len(frame) == len(scenario.children)
     assert (frame["kind"] == "hvb").sum() == plan.totals.hvb
-    by_place = tables.municipality_frame(plan, scenario)
+    assert frame.equals(plan.to_frame(scenario))
+    by_place = plan.municipalities_frame(scenario)
     assert by_place["children"].sum() == len(scenario.children)
     assert by_place["unplaced"].sum() == plan.totals.unplaced
 
