@@ -58,7 +58,7 @@ def test_report_shows_figures_map_reasons_and_every_explanation() -> None:
     year = yearly_cost(plan.totals.cost_per_day, plan.totals.unplaced, scenario.policy)
     assert f"{year / 1e6:,.1f}".replace(",", "\u202f") + " Mkr" in html
     # The counts per reason add up to the children in each group.
-    why = html[html.index("Why children end"):html.index("Every explanation")]
+    why = html[html.index("<div id=\"why\">"):html.index("Per municipality</h2>")]
     counts = [int(n) for n in re.findall(r'<td class="num">(\d+)</td></tr>', why)]
     assert sum(counts) == plan.totals.hvb + plan.totals.consultant + plan.totals.unplaced
 

@@ -139,6 +139,11 @@ BAD: list[tuple[str, Callable[[Sheets], Sheets], str, tuple[str, ...]]] = [
      ("row 3 (max_km.family)", "unknown kind 'family'")),
     ("unknown road end", lambda s: _set(s, "roads", 3, "to", "Dalby"), "roads",
      ("row 3", "to 'Dalby' is neither an SCB code nor a municipality name")),
+    ("comma in a list", lambda s: _set(s, "children", 2, "needs", "npf, trauma"), "children",
+     ("row 2 (C1)", "needs separates its items with ';', got 'npf, trauma'")),
+    ("unknown shipped region", lambda s: {k: v for k, v in _set(s, "settings", 2, "value", "dalarn").items()
+                                          if k not in ("municipalities", "roads")}, "settings",
+     ("row 2 (region)", "unknown shipped region 'dalarn'")),
     ("kin home without reserved_for", lambda s: _set(s, "homes", 2, "kind", "kin"), "homes",
      ("row 2 (H1)", "reserved_for must name at least one child")),
 ]
@@ -163,6 +168,17 @@ def test_bad_tables_are_refused_naming_file_row_and_column(
     assert _where(tmp_path, form, sheet) in message
     for word in words:
         assert word in message
+
+
+def test_a_missing_extra_is_one_line_naming_it() -> None:
+    from placering._extras import MissingExtraError, require
+
+    with pytest.raises(MissingExtraError) as caught:
+        require("placering_no_such_module", "report", "the HTML report")
+    assert str(caught.value) == (
+        "the HTML report needs placering_no_such_module, which the 'report' extra installs: "
+        "pip install 'placering[report]'"
+    )
 
 
 def test_missing_sheet_unknown_sheet_and_a_lone_csv_file(tmp_path: Path) -> None:
@@ -271,3 +287,11 @@ def test_workbook_of_a_scenario_made_by_hand(make_data: Any, tmp_path: Path) -> 
     )
     scenario = placering.read_scenario(write_workbook(scenario_sheets(data), tmp_path / "x.xlsx"))
     same_scenario(scenario, placering.scenario_from_dict(data))
+
+
+def test_the_example_export_reads_and_solves() -> None:
+    """examples/treserva-export: the README's walk-through, as Swedish Excel saves CSV."""
+    folder = Path(__file__).parents[1] / "examples" / "treserva-export"
+    scenario = placering.read_scenario(folder)
+    assert len(scenario.children) == 60 and scenario.region.name == "dalarna"
+    assert placering.check_plan(scenario, placering.solve(scenario)) == []

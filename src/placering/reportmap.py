@@ -107,7 +107,7 @@ def _draw_seats(ax: Any, data: MapData, borders: Mapping[str, list[Ring]], used:
     for m in data.region.municipalities:
         x, y = project(m.lon, m.lat)
         if m.code in borders:
-            ax.text(x, y, m.name, fontsize=6.5, ha="center", va="center", color="#222222", zorder=5, bbox=_LABEL_BOX)
+            ax.text(x, y, m.name, fontsize=7.5, ha="center", va="center", color="#222222", zorder=5, bbox=_LABEL_BOX)
             continue
         if m.code not in data.shade and m.code not in used:
             continue
@@ -115,7 +115,7 @@ def _draw_seats(ax: Any, data: MapData, borders: Mapping[str, list[Ring]], used:
         size = 120 if m.code in data.shade else 25
         points = ax.scatter([x], [y], s=size, c=[fill], edgecolors=_EDGE, linewidths=0.6, zorder=4)
         points.set_gid(f"municipality-{m.code}")
-        ax.text(x, y - 0.045, m.name, fontsize=6.5, ha="center", va="top", color="#222222", zorder=5,
+        ax.text(x, y - 0.045, m.name, fontsize=7, ha="center", va="top", color="#222222", zorder=5,
                 bbox=_LABEL_BOX)
 
 
@@ -158,7 +158,7 @@ def _legend(ax: Any, data: MapData, words: Mapping[str, str]) -> None:
                               label=words["map.recommended"]))
     handles.append(Line2D([], [], marker="s", markersize=8, color=_NO_DATA, markeredgecolor=_EDGE, linestyle="",
                           label=words["map.no_children"]))
-    ax.legend(handles=handles, loc="lower left", fontsize=6.5, frameon=True, framealpha=0.9)
+    ax.legend(handles=handles, loc="lower left", fontsize=7.5, frameon=True, framealpha=0.9)
 
 
 def map_svg(data: MapData, words: Mapping[str, str]) -> str:
@@ -196,8 +196,8 @@ def map_svg(data: MapData, words: Mapping[str, str]) -> str:
         ax.margins(0.04)
         ax.axis("off")
         bar = figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.45, pad=0.01)
-        bar.set_label(words["map.colorbar"], fontsize=7)
-        bar.ax.tick_params(labelsize=6.5)
+        bar.set_label(words["map.colorbar"], fontsize=8)
+        bar.ax.tick_params(labelsize=7.5)
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     svg = out.getvalue()

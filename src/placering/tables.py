@@ -70,6 +70,7 @@ _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 _INTEGERS = frozenset({"age", "care_level", "capacity", "min_age", "max_age", "max_care_level", "population"})
 _NUMBERS = frozenset({"max_km", "cost_per_day", "lat", "lon", "km"})
 _LISTS = frozenset({"needs", "competences", "reserved_for"})
+_TAGS = frozenset({"needs", "competences"})
 _PLACES = frozenset({"municipality", "owner", "from", "to"})
 #: The sheets of a plan workbook (design.md section 10).
 PLAN_SHEETS = ("assignments", "unplaced", "totals", "municipalities", "explanations")
@@ -295,7 +296,10 @@ def _cell(table: Table, record: Record, column: str, value: Any) -> Any:
     if column in _NUMBERS:
         return _number(table, record, column, value, whole=False)
     if column in _LISTS:
-        return [part.strip() for part in _text(value).split(";") if part.strip()]
+        text = _text(value)
+        if column in _TAGS and "," in text:
+            raise table.error(f"{column} separates its items with ';', got {text!r}", record, column)
+        return [part.strip() for part in text.split(";") if part.strip()]
     return _text(value)
 
 
