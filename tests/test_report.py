@@ -171,3 +171,15 @@ def test_demo_writes_the_report(invoke: Callable[..., Outcome], tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["plan.json", "report.html", "scenario.json"]
     assert DALARNA_CODES <= map_ids((tmp_path / "demo" / "report.html").read_text())
+
+
+def test_results_as_frames() -> None:
+    from placering.tables import result_frame
+
+    cooperation = result_frame(json.loads((DATA / "cooperation.json").read_text()))
+    assert cooperation.loc["2080", "shapley"] == 154000000.0
+    assert cooperation["shapley"].sum() == 390000000.0
+    marginal = result_frame(json.loads((DATA / "marginal.json").read_text()))
+    assert list(marginal["municipality"]) == ["2081", "2080", "2039", "2084"]
+    assert marginal.loc[0, "totals.hvb"] == 166
+    assert result_frame(json.loads((DATA / "recruitment.json").read_text()))["count"].sum() == 6

@@ -210,7 +210,7 @@ def _demo_report(console: Console, path: Path, scenario: Scenario, plan: Plan) -
 def solve(
     scenario_file: Path, out: Path | None, time_limit: float | None, seed: int, workers: int, params_file: Path | None
 ) -> None:
-    """Solve a scenario file; write the plan to --out, or print a summary."""
+    """Solve a scenario (JSON, an .xlsx workbook or a CSV folder); write the plan to --out, or print a summary."""
     params = _solve_params(params_file, time_limit=time_limit, seed=seed, workers=workers)
     scenario = read_scenario(scenario_file)
     plan = solve_scenario(scenario, params)

@@ -41,6 +41,7 @@ __all__ = [
     "municipality_frame",
     "plan_frame",
     "read_tables",
+    "result_frame",
     "workbook_bytes",
     "write_plan_workbook",
 ]
@@ -579,3 +580,19 @@ def municipality_frame(plan: Plan, scenario: Scenario) -> pd.DataFrame:
     pandas = require("pandas", "tables", "a pandas DataFrame")
     rows = _municipality_rows(scenario, plan)
     return pandas.DataFrame(rows, columns=list(MUNICIPALITY_COLUMNS)).set_index("code")
+
+
+def result_frame(data: Mapping[str, Any]) -> pd.DataFrame:
+    """A cooperation, recruitment, marginal or conversion result (design.md sections 8-9, as
+    parsed JSON) as a DataFrame: the shares per member, the recommended homes, or the rows with
+    their totals as ``totals.TERM`` columns."""
+    pandas = require("pandas", "tables", "a pandas DataFrame")
+    kind = str(data.get("format", ""))
+    if kind == "placering.cooperation/1":
+        return pandas.DataFrame(list(data["shares"])).set_index("municipality")
+    if kind == "placering.recruitment/1":
+        return pandas.DataFrame(list(data["homes"]), columns=["municipality", "profile", "count"])
+    if kind in ("placering.marginal/1", "placering.conversion/1"):
+        return pandas.json_normalize(list(data["rows"]))
+    raise InvalidInputError(f"format must be a cooperation, recruitment, marginal or conversion result, got {kind!r}",
+                            field="format")
