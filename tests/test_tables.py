@@ -87,6 +87,16 @@ def good() -> Sheets:
     }
 
 
+def test_a_formula_in_the_id_column_names_its_cell(tmp_path: Path) -> None:
+    sheets = good()
+    sheets["homes"][2][0] = '=CONCAT("H", 2)'
+    with pytest.raises(placering.InvalidInputError) as caught:
+        placering.read_scenario(write_workbook(sheets, tmp_path / "f.xlsx"))
+    assert str(caught.value).endswith(
+        "f.xlsx, sheet homes: row 3: cell A3 holds a formula (=CONCAT(\"H\", 2)); enter the value itself"
+    )
+
+
 def test_the_good_tables_read(tmp_path: Path) -> None:
     scenario = placering.read_scenario(write_workbook(good(), tmp_path / "good.xlsx"))
     assert scenario.home("H1").competences == {"npf", "trauma"}

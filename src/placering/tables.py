@@ -96,7 +96,7 @@ class Record:
     @property
     def label(self) -> str:
         ident = self.cells.get("id", self.cells.get("code", self.cells.get("key")))
-        return f"row {self.row} ({_text(ident)})" if ident is not None else f"row {self.row}"
+        return f"row {self.row} ({_text(ident)})" if isinstance(ident, (str, int, float)) else f"row {self.row}"
 
 
 @attrs.frozen(kw_only=True)
