@@ -1,4 +1,4 @@
-"""The ``placering`` command: ``demo``, ``solve`` and ``generate`` (design.md section 4).
+"""The ``placering`` command: ``demo``, ``solve``, ``generate`` and ``report`` (design.md sections 4 and 10).
 
 Exit status 0 on success (unplaced children are a result, not an error), 2 on invalid input
 (one line on stderr naming the file, the entity and the field, and no output file), 1 on
@@ -183,11 +183,26 @@ def demo(out: Path, children: int, seed: int, time_limit: float | None, workers:
     write_json(out / "scenario.json", scenario_to_dict(scenario))
     write_json(out / "plan.json", plan_to_dict(plan))
     console.print(f"Wrote {out / 'scenario.json'} and {out / 'plan.json'}.")
+    _demo_report(console, out / "report.html", scenario, plan)
+
+
+def _demo_report(console: Console, path: Path, scenario: Scenario, plan: Plan) -> None:
+    """The demo's report.html; without the ``report`` extra, one line saying how to get it."""
+    from placering._extras import MissingExtraError
+    from placering.report import write_report
+
+    try:
+        write_report(path, scenario, plan)
+    except MissingExtraError as error:
+        sys.stderr.write(f"note: report.html not written: {error}\n")
+        return
+    console.print(f"Wrote {path}: open it in a browser.")
 
 
 @app.command()
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the plan JSON here.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the plan here: JSON, or an Excel workbook when it ends in .xlsx.")
 @time_limit_option
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Solver seed.")
 @workers_option
@@ -195,14 +210,60 @@ def demo(out: Path, children: int, seed: int, time_limit: float | None, workers:
 def solve(
     scenario_file: Path, out: Path | None, time_limit: float | None, seed: int, workers: int, params_file: Path | None
 ) -> None:
-    """Solve a scenario file; write the plan to --out, or print a summary."""
+    """Solve a scenario (JSON, an .xlsx workbook or a CSV folder); write the plan to --out, or print a summary."""
     params = _solve_params(params_file, time_limit=time_limit, seed=seed, workers=workers)
     scenario = read_scenario(scenario_file)
     plan = solve_scenario(scenario, params)
+    if out is not None and out.suffix.lower() == ".xlsx":
+        from placering.tables import write_plan_workbook
+
+        write_plan_workbook(out, scenario, plan)
+        return
     if out is not None:
         write_json(out, plan_to_dict(plan))
         return
     summarise(Console(), scenario, plan, title=f"{scenario_file}: {len(scenario.children)} children")
+
+
+@app.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.argument("plan_file", metavar="PLAN", type=click.Path(path_type=Path))
+@click.option("--cooperation", type=click.Path(path_type=Path), default=None,
+              help="A placering.cooperation/1 file: shares by method and the core check.")
+@click.option("--recruitment", type=click.Path(path_type=Path), default=None,
+              help="A placering.recruitment/1 file: the recommended homes, on the map too.")
+@click.option("--marginal", type=click.Path(path_type=Path), default=None,
+              help="A placering.marginal/1 file: the value of one more home of each profile.")
+@click.option("--lang", type=click.Choice(["en", "sv"]), default="en", show_default=True, help="Language.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The HTML file to write.")
+def report(
+    scenario_file: Path, plan_file: Path, cooperation: Path | None, recruitment: Path | None,
+    marginal: Path | None, lang: str, out: Path,
+) -> None:
+    """Write a self-contained HTML report of a plan: map, figures, reasons and explanations."""
+    from placering.io import read_plan
+    from placering.report import (
+        COOPERATION_FORMAT,
+        MARGINAL_FORMAT,
+        RECRUITMENT_FORMAT,
+        read_result,
+        write_report,
+    )
+
+    scenario = read_scenario(scenario_file)
+    plan = read_plan(plan_file)
+    results = {
+        key: read_result(path, fmt) if path is not None else None
+        for key, path, fmt in (
+            ("cooperation", cooperation, COOPERATION_FORMAT),
+            ("recruitment", recruitment, RECRUITMENT_FORMAT),
+            ("marginal", marginal, MARGINAL_FORMAT),
+        )
+    }
+    try:
+        write_report(out, scenario, plan, lang=lang, **results)
+    except InvalidInputError as error:
+        raise error.located(file=error.file or str(plan_file)) from None
 
 
 @app.command()

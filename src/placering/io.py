@@ -47,6 +47,7 @@ __all__ = [
     "scenario_from_dict",
     "scenario_to_dict",
     "shipped_regions",
+    "write_bytes",
     "write_json",
 ]
 
@@ -224,7 +225,12 @@ def _read_json(path: str | os.PathLike[str]) -> Any:
 
 
 def read_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Read and validate a ``placering.scenario/1`` file."""
+    """Read and validate a ``placering.scenario/1`` file, an ``.xlsx`` workbook or a folder of
+    CSV files (design.md section 10; :mod:`placering.tables`)."""
+    if Path(path).is_dir() or Path(path).suffix.lower() in (".xlsx", ".xlsm", ".csv"):
+        from placering.tables import read_tables
+
+        return read_tables(path)
     return scenario_from_dict(_read_json(path), file=str(path))
 
 
@@ -377,6 +383,22 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             json.dump(data, out, ensure_ascii=False, indent=1)
             out.write("\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write bytes atomically, as :func:`write_json` does: readable by the owner only."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)

@@ -375,3 +375,17 @@ class Plan:
             for m in scenario.region.municipalities
             if m.code in used
         )
+
+    def to_frame(self, scenario: Scenario | None = None) -> Any:
+        """The plan as a pandas DataFrame, one row per child (the ``tables`` extra); with the
+        scenario, the child's and the home's municipalities too (:func:`placering.tables.plan_frame`)."""
+        from placering.tables import plan_frame
+
+        return plan_frame(self, scenario)
+
+    def municipalities_frame(self, scenario: Scenario) -> Any:
+        """:meth:`by_municipality` as a pandas DataFrame with yearly costs
+        (:func:`placering.tables.municipality_frame`)."""
+        from placering.tables import municipality_frame
+
+        return municipality_frame(self, scenario)
