@@ -29,6 +29,7 @@ from placering.scenario import Scenario
 __all__ = [
     "DEFAULT_CHILDREN",
     "FAMILIES",
+    "MAX_CHILDREN",
     "Calibration",
     "Family",
     "draw_demand",
@@ -41,6 +42,10 @@ __all__ = [
 #: [E/D, domain.md 3.2], of whom some are already placed; 600 is the matching problem of a
 #: planning round that covers most of them.
 DEFAULT_CHILDREN = 600
+
+#: The most children the generator draws: a synthetic Sweden's year (26 500, the national
+#: family) with room to spare. Drawing time grows faster than the size (100 000 take minutes).
+MAX_CHILDREN = 30_000
 
 #: Age bands and their shares [E]: about half of all heldygnsinsatser go to children under 15
 #: [S, domain.md 3.1], and teenage rates are 3-4x those of 0-12-year-olds [S, 3.1].
@@ -171,8 +176,15 @@ def generate(
         children = DEFAULT_CHILDREN
     if isinstance(region, str):
         region = load_region(region)
-    if isinstance(children, bool) or not isinstance(children, int) or children < 1:
-        raise InvalidInputError(f"children must be an integer >= 1, got {children!r}", entity="generate")
+    if isinstance(children, bool) or not isinstance(children, int) or not 1 <= children <= MAX_CHILDREN:
+        raise InvalidInputError(
+            f"children must be an integer from 1 to {MAX_CHILDREN} (the most the generator supports), got {children!r}",
+            entity="generate",
+        )
+    if not isinstance(region, Region):
+        raise TypeError(f"generate takes a Region or a shipped region's name, got {type(region).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidInputError(f"seed must be an integer >= 0, got {seed!r}", entity="generate", field="seed")
     return _draw(region, calibration, children, seed)
 
 
