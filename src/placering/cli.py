@@ -75,6 +75,28 @@ def _say(console: Console, line: str) -> None:
     console.print(escape(line), emoji=False)
 
 
+def _unplaced_price(scenario: Scenario) -> float | None:
+    """The policy's price of a day unplaced (design.md section 7), where the policy has one."""
+    try:
+        price = scenario.policy.costs_per_day["unplaced"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return price if isinstance(price, (int, float)) and not isinstance(price, bool) else None
+
+
+def _unplaced_note(scenario: Scenario, unplaced: int) -> str:
+    """What unplaced means, and what it costs where the policy prices it."""
+    note = (
+        "Unplaced means that no home of the scenario can take the child under the rules (distance, needs, "
+        "care level, age, siblings together) with the places it has: the region must find one outside the "
+        "plan, such as an emergency place"
+    )
+    price = _unplaced_price(scenario)
+    if price is not None:
+        note += f"; at the policy's {_kr(price)} kr per day that is {_kr(price * unplaced)} kr per day for {unplaced}"
+    return note + "."
+
+
 def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -> None:
     """The one-screen summary a head of social services reads."""
     rows = plan.by_municipality(scenario)
@@ -116,6 +138,8 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
             continue
         top = "; ".join(f"{REASONS.get(rule, rule)} ({n})" for rule, n in reasons.most_common(3))
         _say(console, f"Why {len(chosen)} {'are' if label == 'unplaced' else 'in'} {label}: {top}.")
+    if t.unplaced:
+        _say(console, _unplaced_note(scenario, t.unplaced))
     expensive = sorted(
         (a for a in plan.assignments if a.kind == "hvb" and not a.kept and a.child in plan.explanations),
         key=lambda a: (-a.cost_per_day, a.child),
@@ -352,21 +376,12 @@ def main(argv: list[str] | None = None) -> int:
         app.main(args=argv, prog_name="placering", standalone_mode=False)
     except click.exceptions.Exit as error:
         return int(error.exit_code)
-    except BrokenPipeError:  # the reader went away (``placering generate | head``): nothing to say
-        _quiet_stdout()
-        return 128 + signal.SIGPIPE
     except (Exception, KeyboardInterrupt, Terminated) as error:  # one line, never a traceback
         return _fail(error)
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return 0
-
-
-def _quiet_stdout() -> None:
-    """Point stdout at /dev/null, so that flushing it at exit does not fail again."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":
