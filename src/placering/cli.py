@@ -55,6 +55,7 @@ REASONS = {
     "kin": "no kin home is reserved for the child",
     "full": "the suitable cheaper homes are full",
     "siblings": "no suitable cheaper home has room for the whole sibling group",
+    "together": "no home suits every child of the sibling group together",
     "objective": "the policy's objective ranks another term first",
     "stability": "kept in the current placement",
     "tie": "an equally good cheaper home exists (a tie under the objective)",

@@ -479,7 +479,7 @@ def _suitable_but_taken(
             shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
             return Explanation(
                 child=child.id,
-                rule="siblings",
+                rule="together",
                 text=(
                     f"sibling group {child.sibling_group} stays together, and none of the {len(suitable)} "
                     f"suitable {phrase} ({_names_of(shown, len(suitable))}) also suits {others}"
