@@ -321,12 +321,12 @@ def test_cpsat_values_reach_the_solver(
     assert ("optimal", reference.totals) == (plan.status, plan.totals)
 
 
-def test_cpsat_value_cp_sat_refuses_is_invalid_input(small: placering.Scenario) -> None:
-    """A value of the right type that CP-SAT itself refuses (a negative budget) fails in CP-SAT, with its reason."""
-    params = SolveParams(strategy="cp-sat", cpsat={"max_deterministic_time": -1.0})
-
+@pytest.mark.parametrize("strategy", ["cp-sat", "flow"])
+def test_cpsat_value_cp_sat_refuses_is_invalid_input(strategy: str) -> None:
+    """A value of the right type that CP-SAT itself refuses (a negative budget) is refused up front,
+    with CP-SAT's reason, whether or not a solve would ever call CP-SAT."""
     with pytest.raises(InvalidInputError, match="max_deterministic_time must be non-negative") as caught:
-        placering.solve(small, params, explain=False)
+        SolveParams(strategy=strategy, cpsat={"max_deterministic_time": -1.0})
 
     assert "cpsat" == caught.value.field
 

@@ -88,7 +88,7 @@ def test_a_failing_flow_solver_falls_back_to_cp_sat(data: dict[str, Any]) -> Non
 
 def test_stages_keep_the_lexicographic_order() -> None:
     """Each merged stage's weights exceed the range of every later term in it, and stay below the limit."""
-    scenario = placering.generate("dalarna", children=200, seed=4)
+    scenario = placering.generate(family="dalarna", children=200, seed=4)
     model = build_matching(scenario)
 
     stages = stages_of(model, scenario.policy.effective_objective())
@@ -386,7 +386,7 @@ def test_an_incumbent_above_a_parts_bound_narrows_its_mip() -> None:
     """On a Dalarna sample whose second stage leaves a gap, the MIP over a part's whole node
     (its optimal face has no plan) sees fewer arcs when given the optimum as incumbent than
     when the incumbent is kept from it, and proves the same stage optima."""
-    scenario = placering.generate("dalarna", children=150, seed=1)
+    scenario = placering.generate(family="dalarna", children=150, seed=1)
     nodes: list[int] = []  # arcs in each MIP over a whole node (one surely holding a plan)
     assignment, by_mip = _ortools.assignment_minimum, mip.by_mip
 
@@ -418,7 +418,7 @@ def test_an_incumbent_sends_split_parts_straight_to_the_mip() -> None:
     """Given an incumbent optimal in the stages so far, a part the flow leaves split goes to the
     MIP without a dive or a branch and bound (which would only repeat its face check), and the
     stage optima are those found with the searches."""
-    scenario = placering.generate("dalarna", children=150, seed=1)
+    scenario = placering.generate(family="dalarna", children=150, seed=1)
     model, _, minimum = _with_incumbent(scenario)
     plain = minimum(None)
     assert "parts" in [stage.method for stage in plain.stage_stats]  # the flows split a sibling group here

@@ -394,7 +394,7 @@ def test_column_generation_past_half_its_time_keeps_the_restricted_plan() -> Non
     comes back as it is, ``feasible``, with bounds that hold for every arc, rather than
     starting another round on a larger program (on this instance the first restricted
     optimum is not the whole one's; the clock jumps past half the limit after that solve)."""
-    scenario = placering.generate("dalarna", children=150, seed=1)
+    scenario = placering.generate(family="dalarna", children=150, seed=1)
     exact = placering.solve(scenario, explain=False)
 
     class Clock:
@@ -433,7 +433,7 @@ def test_column_generation_takes_in_more_arcs_after_a_round_that_did_not_improve
     """Each round whose restricted optimum equals the last one's multiplies the arcs a unit
     may take in by ``Tuning.gap_growth``, and the plan is still the whole program's optimum (on this
     instance, with one arc per unit at first, two rounds in a row bring nothing better)."""
-    scenario = placering.generate("dalarna", children=80, seed=8)
+    scenario = placering.generate(family="dalarna", children=80, seed=8)
     exact = placering.solve(scenario, explain=False)
     price, minimise = columns.price, columns.minimise
     allowed: list[int] = []  # per unit, in each pricing of a restricted optimum
@@ -479,7 +479,7 @@ def test_column_generation_agrees_on_a_family_instance(family: str) -> None:
 @pytest.mark.parametrize("seed", [3, 4])
 def test_flow_pipeline_agrees_with_cp_sat_on_a_county_sample(seed: int) -> None:
     """On a generated Dalarna sample of 150 children the flow pipeline and plain CP-SAT prove the same totals."""
-    scenario = placering.generate("dalarna", children=150, seed=seed)
+    scenario = placering.generate(family="dalarna", children=150, seed=seed)
     flow = placering.solve(scenario, placering.SolveParams(strategy="flow"), explain=False)
     cpsat = placering.solve(scenario, placering.SolveParams(strategy="cp-sat", time_limit=120), explain=False)
 

@@ -6,38 +6,113 @@ then HVB, then consultant placements, then cost, then distance; and explains eve
 placement.
 """
 
-from placering.checks import Violation, check_plan
-from placering.children import Child
-from placering.eligibility import eligible, eligible_homes, exclusion
-from placering.exceptions import InvalidInputError, PlaceringError, SolverError
-from placering.homes import Home
-from placering.io import (
-    load_region,
-    plan_from_dict,
-    plan_to_dict,
-    read_plan,
-    read_scenario,
-    scenario_digest,
-    scenario_from_dict,
-    scenario_to_dict,
-    write_json,
-)
-from placering.params import SolveParams, Tuning
-from placering.policy import KINDS, TERMS, Policy
-from placering.region import Municipality, Region, Road
-from placering.result import (
-    Assignment,
-    Explanation,
-    MunicipalityBreakdown,
-    Plan,
-    SolverStats,
-    StageStats,
-    Totals,
-    Unplacement,
-)
-from placering.scenario import Scenario
-from placering.solve import solve
-from placering.synth import generate
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from placering.checks import Violation, check_plan
+    from placering.children import Child
+    from placering.eligibility import eligible, eligible_homes, exclusion
+    from placering.exceptions import InvalidInputError, PlaceringError, SolverError
+    from placering.homes import Home
+    from placering.io import (
+        load_region,
+        plan_from_dict,
+        plan_to_dict,
+        read_plan,
+        read_scenario,
+        scenario_digest,
+        scenario_from_dict,
+        scenario_to_dict,
+        write_json,
+    )
+    from placering.params import SolveParams, Tuning
+    from placering.policy import KINDS, TERMS, Policy
+    from placering.region import Municipality, Region, Road
+    from placering.result import (
+        Assignment,
+        Explanation,
+        MunicipalityBreakdown,
+        Plan,
+        SolverStats,
+        StageStats,
+        Totals,
+        Unplacement,
+    )
+    from placering.scenario import Scenario
+    from placering.solve import solve
+    from placering.synth import generate
+
+#: Where each public name lives. Loaded on first use, so that ``import placering`` is quick
+#: and the command can refuse a bad file, or be interrupted at start-up, in one line.
+_HOMES = {
+    "Assignment": "placering.result",
+    "Child": "placering.children",
+    "Explanation": "placering.result",
+    "Home": "placering.homes",
+    "InvalidInputError": "placering.exceptions",
+    "KINDS": "placering.policy",
+    "Municipality": "placering.region",
+    "MunicipalityBreakdown": "placering.result",
+    "PlaceringError": "placering.exceptions",
+    "Plan": "placering.result",
+    "Policy": "placering.policy",
+    "Region": "placering.region",
+    "Road": "placering.region",
+    "Scenario": "placering.scenario",
+    "SolveParams": "placering.params",
+    "SolverError": "placering.exceptions",
+    "SolverStats": "placering.result",
+    "StageStats": "placering.result",
+    "TERMS": "placering.policy",
+    "Totals": "placering.result",
+    "Tuning": "placering.params",
+    "Unplacement": "placering.result",
+    "Violation": "placering.checks",
+    "check_plan": "placering.checks",
+    "eligible": "placering.eligibility",
+    "eligible_homes": "placering.eligibility",
+    "exclusion": "placering.eligibility",
+    "generate": "placering.synth",
+    "load_region": "placering.io",
+    "plan_from_dict": "placering.io",
+    "plan_to_dict": "placering.io",
+    "read_plan": "placering.io",
+    "read_scenario": "placering.io",
+    "scenario_digest": "placering.io",
+    "scenario_from_dict": "placering.io",
+    "scenario_to_dict": "placering.io",
+    "solve": "placering.solve",
+    "write_json": "placering.io",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'placering' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    setattr(sys.modules[__name__], name, value)
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package, keeping ``placering.solve`` the function: importing the module of the same
+    name would otherwise put the module in its place."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _HOMES:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "KINDS",

@@ -7,6 +7,7 @@ Converters are lenient (they only turn lists into frozensets); validators are st
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,6 +16,34 @@ import attrs
 from placering.exceptions import InvalidInputError
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+# --- limits: what makes sense for a region's placements, far inside int64 once scaled --------
+# Costs and km are scaled to integers by up to 10**6 (region.MAX_DECIMALS) and summed over
+# children, so these bounds keep every sum of a national scenario below 2**63.
+
+#: Places in one home: the largest HVB units have tens of places, SiS all of ~700 [S, domain.md 2.2].
+MAX_CAPACITY = 10_000
+#: Road km of one link or a distance limit: Sweden is about 1 600 km from end to end.
+MAX_KM = 10_000
+#: Kr per day of one place: specialised HVB costs up to 20 000, SiS's full cost 13 000+ [S, 2.2].
+MAX_COST = 1_000_000
+#: Characters in an id, code or name: pseudonymous ids are short.
+MAX_TEXT = 200
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot stand as an id or name, or ``None``: a character that cannot be
+    written as UTF-8 (a lone surrogate), a control character (it could steer a terminal), or
+    more than :data:`MAX_TEXT` characters."""
+    if len(value) > MAX_TEXT:
+        return f"must be at most {MAX_TEXT} characters, got {len(value)}"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"holds a character that cannot be written as UTF-8 (a lone surrogate), got {value!r}"
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return f"must not hold control characters, got {value!r}"
+    return None
 
 
 def entity_of(instance: Any) -> str:
@@ -53,6 +82,9 @@ def identifier() -> Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, str) or not value.strip():
             raise fail(instance, attribute.name, f"must be a non-empty string, got {value!r}")
+        problem = text_problem(value)
+        if problem:
+            raise fail(instance, attribute.name, problem)
 
     return check
 
@@ -91,7 +123,9 @@ def number() -> Validator:
     return check
 
 
-def non_negative_number(*, optional: bool = False) -> Validator:
+def non_negative_number(*, optional: bool = False, high: float | None = None) -> Validator:
+    """A finite number (not a bool) within ``[0, high]``; ``None`` passes when ``optional``."""
+
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if value is None and optional:
             return
@@ -99,6 +133,8 @@ def non_negative_number(*, optional: bool = False) -> Validator:
             raise fail(instance, attribute.name, f"must be a number, got {value!r}")
         if value < 0:
             raise fail(instance, attribute.name, f"must be >= 0, got {value!r}")
+        if high is not None and value > high:
+            raise fail(instance, attribute.name, f"must be <= {high}, got {value!r}")
 
     return check
 
@@ -123,6 +159,9 @@ def tag_set() -> Validator:
         for item in value:
             if not isinstance(item, str) or not item.strip():
                 raise fail(instance, attribute.name, f"must hold non-empty strings, got {item!r}")
+            problem = text_problem(item)
+            if problem:
+                raise fail(instance, attribute.name, problem)
 
     return check
 

@@ -11,15 +11,17 @@ order in which :func:`check_plan` calls them is the order of its report.
 from __future__ import annotations
 
 import math
+import numbers
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 
 import attrs
 
 from placering.children import Child
+from placering.exceptions import InvalidInputError
 from placering.homes import Home
 from placering.policy import Policy
-from placering.result import STATUSES, Assignment, Plan
+from placering.result import STATUSES, Assignment, Plan, Totals, Unplacement
 from placering.scenario import Scenario
 
 __all__ = ["Violation", "check_plan"]
@@ -46,7 +48,12 @@ def _cost(policy: Policy, home: Home) -> float:
 
 
 def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
-    """List every way ``plan`` breaks the rules of ``scenario``; an empty list means valid."""
+    """List every way ``plan`` breaks the rules of ``scenario``; an empty list means valid.
+
+    A plan whose entries have the wrong types (a km that is not a number) cannot be judged:
+    that is :class:`InvalidInputError` naming the entry and the field, as the file reader says it.
+    """
+    _check_types(scenario, plan)
     placed = _placed(scenario, plan)
     return [
         *_status(plan),
@@ -57,6 +64,45 @@ def check_plan(scenario: Scenario, plan: Plan) -> list[Violation]:
         *_siblings(scenario, placed),
         *_totals(scenario, plan, placed),
     ]
+
+
+def is_number(value: object) -> bool:
+    """A real number (numpy's too), not a bool: what the rules can compare."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_types(scenario: Scenario, plan: Plan) -> None:
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"check_plan takes a Scenario first, got {type(scenario).__name__}")
+    if not isinstance(plan, Plan):
+        raise TypeError(f"check_plan takes a Plan second (read a file with read_plan), got {type(plan).__name__}")
+    _check_entries("assignments", plan.assignments, Assignment, ("child", "home"), ("km", "cost_per_day"))
+    _check_entries("unplaced", plan.unplaced, Unplacement, ("child",), ())
+    if not isinstance(plan.totals, Totals):
+        raise InvalidInputError(f"must be a Totals, got {plan.totals!r}", entity="plan", field="totals")
+    _check_fields("totals", plan.totals, (), ("unplaced", "hvb", "consultant", "split_siblings", "cost_per_day", "km"))
+
+
+def _check_entries(
+    name: str, entries: object, cls: type, texts: tuple[str, ...], numbers: tuple[str, ...]
+) -> None:
+    if not isinstance(entries, (tuple, list)):
+        raise InvalidInputError(f"{name} must be a list, got {entries!r}", entity="plan", field=name)
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, cls):
+            raise InvalidInputError(f"must be an {cls.__name__}, got {entry!r}", entity=f"{name}[{i}]")
+        _check_fields(f"{name}[{i}]", entry, texts, numbers)
+
+
+def _check_fields(entity: str, entry: object, texts: tuple[str, ...], numbers: tuple[str, ...]) -> None:
+    for field in texts:
+        value = getattr(entry, field)
+        if not isinstance(value, str):
+            raise InvalidInputError(f"{field} must be a string, got {value!r}", entity=entity, field=field)
+    for field in numbers:
+        value = getattr(entry, field)
+        if not is_number(value):
+            raise InvalidInputError(f"{field} must be a number, got {value!r}", entity=entity, field=field)
 
 
 def _known(scenario: Scenario, plan: Plan) -> Iterator[Assignment]:

@@ -26,5 +26,5 @@ class Child:
     needs: frozenset[str] = attrs.field(default=frozenset(), converter=f.to_frozenset, validator=f.tag_set())
     care_level: int = attrs.field(default=1, validator=f.int_between(1, 4))
     sibling_group: str | None = attrs.field(default=None, validator=f.optional_identifier())
-    max_km: float | None = attrs.field(default=None, validator=f.non_negative_number(optional=True))
+    max_km: float | None = attrs.field(default=None, validator=f.non_negative_number(optional=True, high=f.MAX_KM))
     current_home: str | None = attrs.field(default=None, validator=f.optional_identifier())

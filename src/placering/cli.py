@@ -7,27 +7,40 @@ anything else.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import json
 import logging
+import os
+import signal
 import sys
+import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
-from click.core import ParameterSource
-from rich.console import Console
-from rich.table import Table
+# Ctrl-C while the command starts (these imports take most of its start-up) ends it as at any
+# other time: one line and the status of an interrupt, not a traceback.
+try:
+    import click
+    from click.core import ParameterSource
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
 
-from placering.exceptions import InvalidInputError, PlaceringError
-from placering.io import plan_to_dict, read_scenario, scenario_to_dict, write_json
-from placering.params import SolveParams
-from placering.result import DAYS_PER_YEAR, Plan
-from placering.scenario import Scenario
-from placering.solve import solve as solve_scenario
-from placering.synth import DEFAULT_CHILDREN, FAMILIES
-from placering.synth import generate as generate_scenario
+    from placering.exceptions import InvalidInputError, PlaceringError
+    from placering.io import plan_to_dict, read_scenario, scenario_to_dict, write_json
+    from placering.params import SolveParams
+    from placering.result import DAYS_PER_YEAR, Plan
+    from placering.scenario import Scenario
+    from placering.solve import solve as solve_scenario
+    from placering.synth import DEFAULT_CHILDREN, FAMILIES, MAX_CHILDREN
+    from placering.synth import generate as generate_scenario
+except KeyboardInterrupt:
+    sys.stderr.write("error: interrupted\n")
+    raise SystemExit(130) from None
 
 __all__ = ["app", "main"]
 
@@ -42,6 +55,7 @@ REASONS = {
     "kin": "no kin home is reserved for the child",
     "full": "the suitable cheaper homes are full",
     "siblings": "no suitable cheaper home has room for the whole sibling group",
+    "together": "no home suits every child of the sibling group together",
     "objective": "the policy's objective ranks another term first",
     "stability": "kept in the current placement",
     "tie": "an equally good cheaper home exists (a tie under the objective)",
@@ -56,10 +70,38 @@ def _mkr(amount: float) -> str:
     return f"{amount / 1e6:,.1f}"
 
 
+def _say(console: Console, line: str) -> None:
+    """Print a line that holds user-given text (ids, names, paths) exactly as it is: markup
+    escaped, ``:emoji:`` codes left alone, so that ``[bold]C1`` never shows as another id."""
+    console.print(escape(line), emoji=False)
+
+
+def _unplaced_price(scenario: Scenario) -> float | None:
+    """The policy's price of a day unplaced (design.md section 7), where the policy has one."""
+    try:
+        price = scenario.policy.costs_per_day["unplaced"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return price if isinstance(price, (int, float)) and not isinstance(price, bool) else None
+
+
+def _unplaced_note(scenario: Scenario, unplaced: int) -> str:
+    """What unplaced means, and what it costs where the policy prices it."""
+    note = (
+        "Unplaced means that no home of the scenario can take the child under the rules (distance, needs, "
+        "care level, age, siblings together) with the places it has: the region must find one outside the "
+        "plan, such as an emergency place"
+    )
+    price = _unplaced_price(scenario)
+    if price is not None:
+        note += f"; at the policy's {_kr(price)} kr per day that is {_kr(price * unplaced)} kr per day for {unplaced}"
+    return note + "."
+
+
 def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -> None:
     """The one-screen summary a head of social services reads."""
     rows = plan.by_municipality(scenario)
-    table = Table(title=title, title_justify="left", show_footer=True, pad_edge=False, box=None)
+    table = Table(title=Text(title), title_justify="left", show_footer=True, pad_edge=False, box=None)
     totals: Counter[str] = Counter()
     for row in rows:
         totals.update(row.placements)
@@ -73,7 +115,7 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
     table.add_column("Mkr/year", justify="right", footer=_mkr(year))
     for row in rows:
         table.add_row(
-            row.name,
+            Text(row.name),
             str(row.children),
             *(str(row.placements[k]) for k in ("kin", "municipal", "consultant", "hvb")),
             str(row.unplaced),
@@ -81,7 +123,8 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
         )
     console.print(table)
     t = plan.totals
-    console.print(
+    _say(
+        console,
         f"Cost {_kr(t.cost_per_day)} kr per day, {_mkr(t.cost_per_day * DAYS_PER_YEAR)} Mkr per year. "
         f"{t.hvb} children in HVB, {t.consultant} in consultant homes, {t.unplaced} unplaced, "
         f"{t.split_siblings} extra homes for split sibling groups, {t.km:,.0f} km in all."
@@ -95,22 +138,58 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
         if not reasons:
             continue
         top = "; ".join(f"{REASONS.get(rule, rule)} ({n})" for rule, n in reasons.most_common(3))
-        console.print(f"Why {len(chosen)} {'are' if label == 'unplaced' else 'in'} {label}: {top}.")
+        _say(console, f"Why {len(chosen)} {'are' if label == 'unplaced' else 'in'} {label}: {top}.")
+    if t.unplaced:
+        _say(console, _unplaced_note(scenario, t.unplaced))
     expensive = sorted(
         (a for a in plan.assignments if a.kind == "hvb" and not a.kept and a.child in plan.explanations),
         key=lambda a: (-a.cost_per_day, a.child),
     )
     if expensive:
         a = expensive[0]
-        console.print(
+        _say(
+            console,
             f"For example {a.child} in {a.home} ({_kr(a.cost_per_day)} kr/day): {plan.explanations[a.child].text}."
         )
     solver = plan.solver
     wall = f"{solver.wall_s:.2f} s" if solver else "?"
     status = plan.status if plan.status != "feasible" else "feasible (time limit; not proven optimal)"
-    console.print(f"Status: {status}, solved in {wall}.")
+    _say(console, f"Status: {status}, solved in {wall}.")
     if plan.bounds:
-        console.print("Certified lower bounds: " + ", ".join(f"{k} >= {v:g}" for k, v in plan.bounds.items()) + ".")
+        _say(console, "Certified lower bounds: " + ", ".join(f"{k} >= {v:g}" for k, v in plan.bounds.items()) + ".")
+
+
+def _writes_unicode(stream: Any) -> bool:
+    """Whether ``stream`` can write any character (a UTF encoding), not only ASCII or Latin-1."""
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    return codecs.lookup(encoding).name.startswith("utf")
+
+
+def _check_out(out: Path, *, reads: tuple[Path | None, ...] = (), folder: bool = False) -> None:
+    """Refuse an output path before any work is done, naming the path as the user gave it: one
+    that would replace an input, a folder where a file belongs (or the other way round), or a
+    place that cannot be created or written."""
+    name = str(out)
+    for given in reads:
+        if given is not None and (
+            out.resolve() == given.resolve() or (out.exists() and given.exists() and os.path.samefile(out, given))
+        ):
+            raise InvalidInputError(f"--out names the input file {given}, which the output would replace", file=name)
+    if folder:
+        if out.exists() and not out.is_dir():
+            raise InvalidInputError("--out must be a folder, but a file of that name exists", file=name)
+        for inner in ("scenario.json", "plan.json"):
+            if (out / inner).is_dir():
+                raise InvalidInputError(f"--out holds a folder {inner}, where the file would go", file=name)
+    elif out.is_dir():
+        raise InvalidInputError("--out is a folder; give the name of the file to write", file=name)
+    ancestor = (out if folder else out.parent).absolute()
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise InvalidInputError(f"--out cannot be created, as {ancestor} is not a folder", file=name)
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise InvalidInputError(f"--out cannot be written: no permission to write in {ancestor}", file=name)
 
 
 time_limit_option = click.option(
@@ -159,8 +238,8 @@ def app() -> None:
 @app.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("placering-demo"), show_default=True,
               help="Folder for scenario.json and plan.json.")
-@click.option("--children", type=click.IntRange(min=1), default=DEFAULT_CHILDREN, show_default=True,
-              help="Children in the scenario.")
+@click.option("--children", type=click.IntRange(min=1, max=MAX_CHILDREN), default=DEFAULT_CHILDREN,
+              show_default=True, help="Children in the scenario.")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Random seed.")
 @time_limit_option
 @workers_option
@@ -168,6 +247,7 @@ def app() -> None:
 def demo(out: Path, children: int, seed: int, time_limit: float | None, workers: int, params_file: Path | None) -> None:
     """Solve the shipped synthetic Dalarna scenario and print a summary."""
     params = _solve_params(params_file, time_limit=time_limit, seed=seed, workers=workers)
+    _check_out(out, folder=True, reads=(params_file,))
     scenario = generate_scenario("dalarna", children=children, seed=seed)
     plan = solve_scenario(scenario, params)
     console = Console()
@@ -182,7 +262,7 @@ def demo(out: Path, children: int, seed: int, time_limit: float | None, workers:
     )
     write_json(out / "scenario.json", scenario_to_dict(scenario))
     write_json(out / "plan.json", plan_to_dict(plan))
-    console.print(f"Wrote {out / 'scenario.json'} and {out / 'plan.json'}.")
+    _say(console, f"Wrote {out / 'scenario.json'} and {out / 'plan.json'}.")
     _demo_report(console, out / "report.html", scenario, plan)
 
 
@@ -196,7 +276,7 @@ def _demo_report(console: Console, path: Path, scenario: Scenario, plan: Plan) -
     except MissingExtraError as error:
         sys.stderr.write(f"note: report.html not written: {error}\n")
         return
-    console.print(f"Wrote {path}: open it in a browser.")
+    _say(console, f"Wrote {path}: open it in a browser.")
 
 
 @app.command()
@@ -212,6 +292,8 @@ def solve(
 ) -> None:
     """Solve a scenario (JSON, an .xlsx workbook or a CSV folder); write the plan to --out, or print a summary."""
     params = _solve_params(params_file, time_limit=time_limit, seed=seed, workers=workers)
+    if out is not None:
+        _check_out(out, reads=(scenario_file, params_file))
     scenario = read_scenario(scenario_file)
     plan = solve_scenario(scenario, params)
     if out is not None and out.suffix.lower() == ".xlsx":
@@ -270,7 +352,7 @@ def report(
 @click.option("--region", default=None, help="A shipped region.  [default: dalarna]")
 @click.option("--family", type=click.Choice(list(FAMILIES)), default=None,
               help="A benchmark family (benchmarks/README.md); it brings its region, size and calibration.")
-@click.option("--children", type=click.IntRange(min=1), default=None,
+@click.option("--children", type=click.IntRange(min=1, max=MAX_CHILDREN), default=None,
               help=f"Children in the scenario.  [default: {DEFAULT_CHILDREN}, or the family's size]")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Random seed.")
 @click.option("--inline-region", is_flag=True,
@@ -284,6 +366,8 @@ def generate(
 
     if family is not None and region is not None:
         raise InvalidInputError("give either --family or --region: a family brings its own region", entity="generate")
+    if out is not None:
+        _check_out(out)
     if family is not None:
         scenario = generate_scenario(family=family, children=children, seed=seed)
     else:
@@ -292,19 +376,30 @@ def generate(
     if out is not None:
         write_json(out, data)
     else:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        # A terminal that cannot show å, ä, ö still gets valid JSON: \u escapes.
+        sys.stdout.write(json.dumps(data, ensure_ascii=not _writes_unicode(sys.stdout), indent=1) + "\n")
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the program is, so that cleanup (``finally``, temp files) runs as
+    on Ctrl-C: a BaseException, so that no ``except Exception`` swallows it."""
 
 
 #: How each failure reads on stderr and its exit status, the first matching class winning (so
-#: invalid input before other library errors, usage errors before other click errors).
+#: invalid input before other library errors, usage errors before other click errors). A signal
+#: exits with 128 + its number, as shells report it.
 _FAILURES: tuple[tuple[type[BaseException], Callable[[Any], str], int], ...] = (
     (InvalidInputError, str, 2),
     (click.UsageError, lambda error: error.format_message(), 2),
     (click.ClickException, lambda error: error.format_message(), 1),
-    (click.Abort, lambda _: "aborted", 1),
+    (click.Abort, lambda _: "interrupted", 128 + signal.SIGINT),
     (PlaceringError, str, 1),
-    (KeyboardInterrupt, lambda _: "interrupted", 1),
+    (KeyboardInterrupt, lambda _: "interrupted", 128 + signal.SIGINT),
+    (Terminated, lambda _: "terminated", 128 + signal.SIGTERM),
 )
+
+#: The longest message printed: a bad value can be a whole file's worth of text.
+_MAX_MESSAGE = 400
 
 
 def _fail(error: BaseException) -> int:
@@ -314,18 +409,40 @@ def _fail(error: BaseException) -> int:
             message, status = text(error), code
             break
     # One line: a message may quote a value with a newline in it.
-    sys.stderr.write("error: " + " ".join(message.split()) + "\n")
+    line = " ".join(message.split())
+    if len(line) > _MAX_MESSAGE:
+        line = line[: _MAX_MESSAGE - 60] + " ... " + line[-55:]
+    sys.stderr.write("error: " + line + "\n")
     return status
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
+def _degrade(stream: Any) -> None:
+    """Let a stream that cannot encode every character (``PYTHONIOENCODING=ascii``) write a ``?``
+    for it instead of failing: a summary names Älvdalen and Malung-Sälen."""
+    if not _writes_unicode(stream) and hasattr(stream, "reconfigure"):
+        with contextlib.suppress(ValueError, OSError):  # one that cannot be reconfigured keeps its ways
+            stream.reconfigure(errors="replace")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    _degrade(sys.stdout)
+    _degrade(sys.stderr)
     try:
         app.main(args=argv, prog_name="placering", standalone_mode=False)
     except click.exceptions.Exit as error:
         return int(error.exit_code)
-    except (Exception, KeyboardInterrupt) as error:  # the CLI promises one line, never a traceback
+    except (Exception, KeyboardInterrupt, Terminated) as error:  # one line, never a traceback
         return _fail(error)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return 0
 
 

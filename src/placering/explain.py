@@ -18,6 +18,7 @@ change the move makes, not a recount of the whole plan.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -119,6 +120,8 @@ class _Context:
     narrowed: dict[tuple[Any, ...], tuple[Any, ...]] = attrs.field(factory=dict)
     taken: dict[tuple[Any, ...], tuple[int, list[str]]] = attrs.field(factory=dict)
     movers: dict[str, tuple[Child, ...]] = attrs.field(factory=dict)
+    bundles: dict[str, _Bundle] = attrs.field(factory=dict)
+    moves: dict[str, _Move] = attrs.field(factory=dict)
 
     def masks(self, child: Child, homes: np.ndarray, rules: tuple[str, ...]) -> list[np.ndarray]:
         """Over ``homes``: whether each rule of ``rules`` lets ``child`` in."""
@@ -143,6 +146,43 @@ class _Context:
             found = tuple(c for c in self.groups[group] if not self.scenario.is_kept(c))
             self.movers[group] = found
         return found
+
+    def bundle(self, child: Child) -> _Bundle:
+        """What every member of ``child``'s moving group shares, worked out once per group so that
+        explaining a group costs time linear in its size."""
+        group = str(child.sibling_group)
+        found = self.bundles.get(group)
+        if found is None:
+            movers = self.moving(child)
+            homes = np.arange(len(self.home_ids), dtype=np.int64)
+            allowed = np.ones(len(homes), dtype=bool)
+            for s in movers:
+                allowed &= np.broadcast_to(passes(self.facts.pairs(self.facts.child_index[s.id], homes)), homes.shape)
+            placed = [self.where[s.id] for s in movers if s.id in self.where]
+            ranked = np.zeros(len(self.ranked), dtype=bool)
+            ranked[[bisect.bisect_left(self.ranked, s.id) for s in movers if s.id in self.where]] = True
+            found = _Bundle(
+                ids=frozenset(s.id for s in movers),
+                first=tuple(s.id for s in movers[: _MAX_NAMES + 1]),
+                allowed=allowed,
+                living=np.bincount(np.array(placed, dtype=np.int64), minlength=len(homes)).astype(np.int64),
+                ranked=ranked,
+            )
+            self.bundles[group] = found
+        return found
+
+
+@attrs.frozen
+class _Bundle:
+    """A moving sibling group as its members' explanations read it: their ids, the first of them
+    (enough to name the others of any one member), the homes that rules 1-6 allow for all of them,
+    how many of them each home holds now, and which of the plan's children they are."""
+
+    ids: frozenset[str]
+    first: tuple[str, ...]
+    allowed: np.ndarray
+    living: np.ndarray
+    ranked: np.ndarray  # over ``_Context.ranked``: whether the child is one of them
 
 
 _NONE = np.zeros(0, dtype=np.int64)
@@ -413,11 +453,15 @@ def _allowed(ctx: _Context, child: Child, homes: np.ndarray) -> np.ndarray:
     return ok
 
 
-def _occupants(ctx: _Context, suitable: np.ndarray, first: int) -> tuple[int, list[str]]:
-    """How many children the plan puts in ``suitable``, and the ``first`` of their ids in sorted order."""
+def _occupants(
+    ctx: _Context, suitable: np.ndarray, first: int, skip: np.ndarray | None = None
+) -> tuple[int, list[str]]:
+    """How many children the plan puts in ``suitable``, and the ``first`` of their ids in sorted
+    order; ``skip`` marks children (over ``ctx.ranked``) not to count."""
     inside = np.zeros(len(ctx.home_ids), dtype=bool)
     inside[suitable] = True
-    ranks = np.flatnonzero(inside[ctx.home_by_rank])
+    occupied = inside[ctx.home_by_rank]
+    ranks = np.flatnonzero(occupied if skip is None else occupied & ~skip)
     return len(ranks), [ctx.ranked[r] for r in ranks[:first].tolist()]
 
 
@@ -428,16 +472,14 @@ def _suitable_but_taken(
     size = len(siblings)
     narrowed = True  # whether ``suitable`` is still the cached narrowing of ``key``
     if size > 1:
-        together = np.ones(len(suitable), dtype=bool)
-        for s in siblings:
-            if s is not child:  # the child's own rules made ``suitable``
-                together &= _allowed(ctx, s, suitable)
+        bundle = ctx.bundle(child)
+        together = bundle.allowed[suitable]  # the child's own rules made ``suitable``
         if not together.any():
-            others = _names([s.id for s in siblings if s.id != child.id])
+            others = _names_of([c for c in bundle.first if c != child.id], size - 1)
             shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
             return Explanation(
                 child=child.id,
-                rule="siblings",
+                rule="together",
                 text=(
                     f"sibling group {child.sibling_group} stays together, and none of the {len(suitable)} "
                     f"suitable {phrase} ({_names_of(shown, len(suitable))}) also suits {others}"
@@ -446,18 +488,19 @@ def _suitable_but_taken(
         if not together.all():
             suitable = suitable[together]
             narrowed = False
-
-    # The places each suitable home has free once the moving children have left it.
-    free = ctx.free[suitable]
-    leaving = 0
-    for s in siblings:
-        j = ctx.where.get(s.id)
-        if j is None:
-            continue
-        at = int(np.searchsorted(suitable, j))
-        if at < len(suitable) and suitable[at] == j:
-            free[at] += 1
-            leaving += 1
+        # The places each suitable home has free once the moving children have left it.
+        living = bundle.living[suitable]
+        free = ctx.free[suitable] + living
+        leaving = int(living.sum())
+    else:
+        free = ctx.free[suitable]
+        leaving = 0
+        j = ctx.where.get(child.id)
+        if j is not None:
+            at = int(np.searchsorted(suitable, j))
+            if at < len(suitable) and suitable[at] == j:
+                free[at] += 1
+                leaving = 1
     roomy = suitable[free >= size]
     if not len(roomy):
         return _full(ctx, child, siblings, suitable, phrase, key if narrowed else None, leaving)
@@ -508,22 +551,22 @@ def _full(
     ``key`` names ``suitable`` when it is still the cached narrowing of the key (``None`` when
     siblings narrowed it further); ``leaving`` is how many moving children live in those homes.
     """
-    moving = {c.id for c in siblings}
     size = len(siblings)
-    # The occupants of the suitable homes, the moving children aside. The names shown are
-    # the first of them in sorted order, so the first ``_MAX_NAMES + size`` occupants hold
-    # them whichever moving children are among those. A lone child's suitable homes are
-    # those of every child with the same key, so their occupants are looked up once.
-    if key is not None and size <= 1:
-        found = ctx.taken.get(key)
+    # The occupants of the suitable homes, the moving children aside, and the first of them in
+    # sorted order. A group's own children are left out at once, so that its members cost time
+    # linear in its size. A lone child's suitable homes are those of every child with the same
+    # key, so their occupants are looked up once; the child itself may be among the first.
+    if size > 1:
+        count, names = _occupants(ctx, suitable, _MAX_NAMES + 1, ctx.bundle(child).ranked)
+    else:
+        found = ctx.taken.get(key) if key is not None else None
         if found is None:
             found = _occupants(ctx, suitable, _MAX_NAMES + 1)
-            ctx.taken[key] = found
-    else:
-        found = _occupants(ctx, suitable, _MAX_NAMES + size)
-    count, names = found
-    count -= leaving
-    names = [c for c in names if c not in moving]
+            if key is not None:
+                ctx.taken[key] = found
+        count, names = found
+        count -= leaving
+        names = [c for c in names if c != child.id]
     shown = [ctx.home_ids[j] for j in suitable[:_MAX_NAMES].tolist()]
     which = f"the suitable {phrase} ({_names_of(shown, len(suitable))})"
     if len(suitable) > 1:
@@ -548,6 +591,28 @@ def _first_worse(
     terms and their sibling group's split. Each term compares as the float :class:`Totals`
     holds, ``units / scale``, exactly as a recount of the whole plan would give it.
     """
+    group = child.sibling_group if len(siblings) > 1 else None
+    move = ctx.moves.get(group) if group is not None else None
+    if move is None:  # a group's move is the same for each member: worked out once
+        move = _move_of(ctx, child, siblings)
+        if group is not None:
+            ctx.moves[group] = move
+    base = ctx.totals
+    olds: dict[str, float] = {
+        "unplaced": base.unplaced,
+        "hvb": base.hvb,
+        "consultant": base.consultant,
+        "split_siblings": base.split_siblings,
+        "cost": base.cost_units / ctx.cost_scale,
+        "km": base.km_units / ctx.scenario.region.km_scale,
+    }
+    if not ctx.exact or ctx.km_units is None or ctx.cost_array is None:
+        return _first_worse_in_python(ctx, move, roomy, terms, olds)
+    return _first_worse_in_numpy(ctx, move, roomy, terms, olds, (ctx.km_units, ctx.cost_array))
+
+
+def _move_of(ctx: _Context, child: Child, siblings: tuple[Child, ...]) -> _Move:
+    """What the moving children (``child`` or its group) contribute to the plan's totals now."""
     scenario = ctx.scenario
     region = scenario.region
     base = ctx.totals
@@ -572,21 +637,10 @@ def _first_worse(
         moving = {s.id for s in siblings}
         split -= max(0, len({ctx.where[c.id] for c in members if c.id in ctx.where}) - 1)
         static = sorted({ctx.where[c.id] for c in members if c.id not in moving and c.id in ctx.where})
-    olds: dict[str, float] = {
-        "unplaced": base.unplaced,
-        "hvb": base.hvb,
-        "consultant": base.consultant,
-        "split_siblings": base.split_siblings,
-        "cost": base.cost_units / ctx.cost_scale,
-        "km": base.km_units / region.km_scale,
-    }
-    move = _Move(
+    return _Move(
         siblings=siblings, group=group, unplaced=unplaced, hvb=hvb, consultant=consultant, cost=cost, km=km,
         split=split, static=static,
     )
-    if not ctx.exact or ctx.km_units is None or ctx.cost_array is None:
-        return _first_worse_in_python(ctx, move, roomy, terms, olds)
-    return _first_worse_in_numpy(ctx, move, roomy, terms, olds, (ctx.km_units, ctx.cost_array))
 
 
 @attrs.frozen(kw_only=True)
@@ -614,7 +668,8 @@ def _first_worse_in_python(
     size = len(move.siblings)
     for j in roomy.tolist():
         home = scenario.homes[j]
-        km = sum(region.km_units(s.municipality, home.municipality) for s in move.siblings)
+        # Siblings share their municipality (the scenario checks it), so each travels as far.
+        km = size * region.km_units(move.siblings[0].municipality, home.municipality) if size else 0
         new = {
             "unplaced": base.unplaced - move.unplaced,
             "hvb": base.hvb - move.hvb + (size if home.kind == "hvb" else 0),
@@ -654,8 +709,8 @@ def _moved_totals(
     if term == "cost":
         return (base.cost_units - move.cost + size * cost_array[roomy]) / ctx.cost_scale
     units = np.full(len(roomy), base.km_units - move.km, dtype=np.int64)
-    for s in move.siblings:
-        units += km_units[ctx.place[s.municipality], ctx.at[roomy]]
+    if size:  # siblings share their municipality (the scenario checks it), so each travels as far
+        units += size * km_units[ctx.place[move.siblings[0].municipality], ctx.at[roomy]]
     return units / ctx.scenario.region.km_scale
 
 

@@ -39,7 +39,7 @@ class Home:
     id: str = attrs.field(validator=f.identifier())
     kind: str = attrs.field(validator=f.one_of(KINDS))
     municipality: str = attrs.field(validator=f.identifier())
-    capacity: int = attrs.field(validator=f.int_between(0, None))
+    capacity: int = attrs.field(validator=f.int_between(0, f.MAX_CAPACITY))
     owner: str = attrs.field(default=attrs.Factory(_default_owner, takes_self=True), validator=f.identifier())
     min_age: int = attrs.field(default=0, validator=f.int_between(0, 20))
     max_age: int = attrs.field(default=20, validator=f.int_between(0, 20))
@@ -47,7 +47,9 @@ class Home:
     max_care_level: int = attrs.field(
         default=attrs.Factory(_default_care_level, takes_self=True), validator=f.int_between(1, 4)
     )
-    cost_per_day: float | None = attrs.field(default=None, validator=f.non_negative_number(optional=True))
+    cost_per_day: float | None = attrs.field(
+        default=None, validator=f.non_negative_number(optional=True, high=f.MAX_COST)
+    )
     reserved_for: frozenset[str] = attrs.field(
         default=frozenset(), converter=f.to_frozenset, validator=f.tag_set()
     )

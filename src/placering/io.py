@@ -17,10 +17,11 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from placering._fields import is_int, is_number, text_problem
 from placering.children import Child
 from placering.exceptions import InvalidInputError
 from placering.homes import Home
-from placering.policy import KINDS, Policy
+from placering.policy import KINDS, TERMS, Policy
 from placering.region import Municipality, Region, Road
 from placering.result import (
     STATUSES,
@@ -213,15 +214,96 @@ def read_text(path: str | os.PathLike[str]) -> str:
         raise InvalidInputError(f"cannot be read ({error.strerror})", file=name) from None
 
 
-def _read_json(path: str | os.PathLike[str]) -> Any:
+#: How deep a file may nest arrays and objects: placering's formats need five levels.
+MAX_DEPTH = 64
+
+#: Digits an integer in a file may have: far more than any count, km or cost needs, far fewer
+#: than Python's conversion limit.
+MAX_DIGITS = 100
+
+
+class _Repeated(dict[str, Any]):
+    """A JSON object in which a key was given twice; ``repeated`` names the first such key."""
+
+    repeated = ""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out and not isinstance(out, _Repeated):
+            out = _Repeated(out)
+            out.repeated = key
+        out[key] = value
+    return out
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _TooLong(len(text.lstrip("-")))
+    return int(text)
+
+
+class _TooLong(Exception):
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+
+def _label(parent: str, key: str) -> str:
+    return key if not parent else f"{parent} {key}"
+
+
+def _check_tree(data: Any, top: str) -> None:
+    """Refuse an object with a repeated key, naming the entity and the key, and nesting deeper
+    than :data:`MAX_DEPTH`; walked without recursion, so any depth is safe."""
+    stack: list[tuple[Any, str, int]] = [(data, "", 1)]
+    while stack:
+        item, label, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInputError(f"nests arrays or objects deeper than {MAX_DEPTH} levels", entity=label or top)
+        if isinstance(item, _Repeated):
+            key = item.repeated
+            raise InvalidInputError(
+                f"key {key!r} is given twice (a repeated key would silently lose a value)",
+                entity=label or top,
+                field=key,
+            )
+        children: list[tuple[Any, str, int]] = []
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(value, list):
+                    children.extend(
+                        (v, _entity(_label(label, key), i, v), depth + 2) for i, v in enumerate(value)
+                    )
+                elif isinstance(value, dict):
+                    children.append((value, _label(label, key), depth + 1))
+        elif isinstance(item, list):
+            # Arrays in arrays name the outer entity only: no format nests them.
+            children.extend((v, f"{label}[{i}]" if depth < 4 else label, depth + 1) for i, v in enumerate(item))
+        stack.extend(reversed(children))
+
+
+def _read_json(path: str | os.PathLike[str], top: str = "scenario") -> Any:
+    """Parse a JSON file strictly: no repeated keys, no absurd nesting or integers."""
     name = str(path)
     text = read_text(path)
     try:
-        return json.loads(text)
+        data = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
     except json.JSONDecodeError as error:
         raise InvalidInputError(
             f"is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}", file=name
         ) from None
+    except RecursionError:
+        raise InvalidInputError(f"nests arrays or objects deeper than {MAX_DEPTH} levels", file=name) from None
+    except _TooLong as error:
+        raise InvalidInputError(
+            f"holds an integer of {error.digits} digits, more than the {MAX_DIGITS} any number needs", file=name
+        ) from None
+    try:
+        _check_tree(data, top)
+    except InvalidInputError as error:
+        raise error.located(file=name) from None
+    return data
 
 
 def read_scenario(path: str | os.PathLike[str]) -> Scenario:
@@ -327,8 +409,99 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return data
 
 
+def _text(value: Any, entity: str, field: str) -> str:
+    """A non-empty string that can be written (see :func:`placering._fields.text_problem`)."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{field} must be a non-empty string, got {value!r}", entity=entity, field=field)
+    problem = text_problem(value)
+    if problem:
+        raise InvalidInputError(f"{field} {problem}", entity=entity, field=field)
+    return value
+
+
+def _amount(value: Any, entity: str, field: str, *, whole_number: bool = False) -> Any:
+    """A finite number >= 0 (a whole one for counts); never a bool."""
+    ok = is_int(value) if whole_number else is_number(value)
+    if not ok or value < 0:
+        what = "an integer >= 0" if whole_number else "a number >= 0"
+        raise InvalidInputError(f"{field} must be {what}, got {value!r}", entity=entity, field=field)
+    return value
+
+
+def _writable(text: Any) -> bool:
+    """Whether ``text`` is a string that UTF-8 can write (no lone surrogates)."""
+    try:
+        return isinstance(text, str) and bool(text.encode("utf-8") or True)
+    except UnicodeEncodeError:
+        return False
+
+
+def _list(data: dict[str, Any], key: str, entity: str) -> list[Any]:
+    value = data[key]
+    if not isinstance(value, list):
+        raise InvalidInputError(f"{key} must be a list, got {value!r}", entity=entity, field=key)
+    return value
+
+
+def _assignment(a: Any, entity: str) -> Assignment:
+    _check_keys(a, entity, ("child", "home", "kind", "km", "cost_per_day"), ())
+    if a["kind"] not in KINDS:
+        raise InvalidInputError(f"kind must be one of {KINDS}, got {a['kind']!r}", entity=entity, field="kind")
+    return Assignment(
+        child=_text(a["child"], entity, "child"),
+        home=_text(a["home"], entity, "home"),
+        kind=a["kind"],
+        km=_amount(a["km"], entity, "km"),
+        cost_per_day=_amount(a["cost_per_day"], entity, "cost_per_day"),
+    )
+
+
+def _unplacement(u: Any, entity: str) -> Unplacement:
+    _check_keys(u, entity, ("child",), ("reasons",))
+    reasons = u.get("reasons", [])
+    if not isinstance(reasons, list) or not all(_writable(r) for r in reasons):
+        raise InvalidInputError(f"reasons must be a list of strings, got {reasons!r}", entity=entity, field="reasons")
+    return Unplacement(child=_text(u["child"], entity, "child"), reasons=tuple(reasons))
+
+
+def _totals(totals: Any) -> Totals:
+    _check_keys(totals, "totals", ("unplaced", "hvb", "consultant", "cost_per_day", "km"), ("split_siblings",))
+    counts = {k: _amount(totals.get(k, 0), "totals", k, whole_number=True)
+              for k in ("unplaced", "hvb", "consultant", "split_siblings")}
+    return Totals(
+        **counts,
+        cost_per_day=_amount(totals["cost_per_day"], "totals", "cost_per_day"),
+        km=_amount(totals["km"], "totals", "km"),
+    )
+
+
+def _explanations(data: Any) -> dict[str, Explanation]:
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            f"explanations must map child ids to texts, got {data!r}", entity="plan", field="explanations"
+        )
+    out = {}
+    for child, text in data.items():
+        _text(child, "explanations", "child")
+        if not _writable(text):
+            raise InvalidInputError(f"{child!r} must be a text, got {text!r}", entity="explanations", field=child)
+        out[child] = Explanation(child=child, rule="", text=text)
+    return out
+
+
+def _bounds(data: Any) -> dict[str, float]:
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"bounds must map terms to numbers, got {data!r}", entity="plan", field="bounds")
+    for term, value in data.items():
+        if term not in TERMS:
+            raise InvalidInputError(f"names unknown term {term!r}", entity="bounds", field=term)
+        _amount(value, "bounds", term)
+    return dict(data)
+
+
 def plan_from_dict(data: Any, *, file: str = "") -> Plan:
-    """A plan from ``placering.plan/1`` JSON (for checking plans written by any tool)."""
+    """A plan from ``placering.plan/1`` JSON (for checking plans written by any tool), validated
+    as strictly as :func:`scenario_from_dict`: every entry's shape, types and ranges."""
     try:
         _check_keys(
             data,
@@ -336,39 +509,38 @@ def plan_from_dict(data: Any, *, file: str = "") -> Plan:
             ("status", "assignments", "unplaced", "totals"),
             ("format", "explanations", "bounds", "solver"),
         )
+        if "format" in data and data["format"] != PLAN_FORMAT:
+            raise InvalidInputError(
+                f"format must be {PLAN_FORMAT!r}, got {data['format']!r}", entity="plan", field="format"
+            )
         if data["status"] not in STATUSES:
-            raise InvalidInputError(f"status must be one of {STATUSES}, got {data['status']!r}", entity="plan")
-        assignments = []
-        for i, a in enumerate(data["assignments"]):
-            entity = f"assignments[{i}]"
-            _check_keys(a, entity, ("child", "home", "kind", "km", "cost_per_day"), ())
-            if a["kind"] not in KINDS:
-                raise InvalidInputError(f"kind must be one of {KINDS}, got {a['kind']!r}", entity=entity)
-            assignments.append(Assignment(**a))
-        unplaced = []
-        for i, u in enumerate(data["unplaced"]):
-            _check_keys(u, f"unplaced[{i}]", ("child",), ("reasons",))
-            unplaced.append(Unplacement(child=u["child"], reasons=tuple(u.get("reasons", ()))))
-        totals = data["totals"]
-        _check_keys(totals, "totals", ("unplaced", "hvb", "consultant", "cost_per_day", "km"), ("split_siblings",))
-        explanations = data.get("explanations", {})
+            raise InvalidInputError(
+                f"status must be one of {STATUSES}, got {data['status']!r}", entity="plan", field="status"
+            )
+        assignments = [_assignment(a, f"assignments[{i}]") for i, a in enumerate(_list(data, "assignments", "plan"))]
+        unplaced = [_unplacement(u, f"unplaced[{i}]") for i, u in enumerate(_list(data, "unplaced", "plan"))]
+        solver = data.get("solver")
+        if solver is not None and not isinstance(solver, Mapping):
+            raise InvalidInputError(f"solver must be an object, got {solver!r}", entity="plan", field="solver")
         return Plan(
             status=data["status"],
             assignments=tuple(assignments),
             unplaced=tuple(unplaced),
-            totals=Totals(**({"split_siblings": 0} | totals)),
-            explanations={c: Explanation(child=c, rule="", text=t) for c, t in explanations.items()},
-            bounds=dict(data.get("bounds", {})),
-            solver=SolverStats(**data["solver"]) if isinstance(data.get("solver"), Mapping) else None,
+            totals=_totals(data["totals"]),
+            explanations=_explanations(data.get("explanations", {})),
+            bounds=_bounds(data.get("bounds", {})),
+            solver=SolverStats(**solver) if solver is not None else None,
         )
     except InvalidInputError as error:
         raise error.located(file=file) from None
-    except TypeError as error:
-        raise InvalidInputError(f"has a malformed entry ({error})", file=file) from None
+    except (TypeError, ValueError) as error:
+        message = f"has a malformed solver entry ({error})"
+        raise InvalidInputError(message, entity="plan", field="solver", file=file) from None
 
 
 def read_plan(path: str | os.PathLike[str]) -> Plan:
-    return plan_from_dict(_read_json(path), file=str(path))
+    """Read and validate a ``placering.plan/1`` file."""
+    return plan_from_dict(_read_json(path, "plan"), file=str(path))
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:

@@ -68,7 +68,7 @@ def _max_km(value: Any) -> Any:
     return KindTable.with_defaults(DEFAULT_MAX_KM, value, "max_km") if isinstance(value, Mapping) else value
 
 
-def _check_table(optional: bool) -> f.Validator:
+def _check_table(optional: bool, high: float) -> f.Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, KindTable):
             raise f.fail(instance, attribute.name, f"must map placement kinds to numbers, got {value!r}")
@@ -76,8 +76,8 @@ def _check_table(optional: bool) -> f.Validator:
             item = value[kind]
             if item is None and optional:
                 continue
-            if not f.is_number(item) or item < 0:
-                what = "a number >= 0 or null" if optional else "a number >= 0"
+            if not f.is_number(item) or not 0 <= item <= high:
+                what = f"a number from 0 to {high}" + (" or null" if optional else "")
                 raise f.fail(instance, f"{attribute.name}.{kind}", f"must be {what}, got {item!r}")
 
     return check
@@ -110,10 +110,14 @@ class Policy:
     __entity__ = "policy"
 
     costs_per_day: KindTable = attrs.field(
-        factory=lambda: KindTable.with_defaults(DEFAULT_COSTS, None), converter=_costs, validator=_check_table(False)
+        factory=lambda: KindTable.with_defaults(DEFAULT_COSTS, None),
+        converter=_costs,
+        validator=_check_table(False, f.MAX_COST),
     )
     max_km: KindTable = attrs.field(
-        factory=lambda: KindTable.with_defaults(DEFAULT_MAX_KM, None), converter=_max_km, validator=_check_table(True)
+        factory=lambda: KindTable.with_defaults(DEFAULT_MAX_KM, None),
+        converter=_max_km,
+        validator=_check_table(True, f.MAX_KM),
     )
     pooling: str = attrs.field(default="pooled", validator=f.one_of(("pooled", "isolated")))
     siblings: str = attrs.field(default="together", validator=f.one_of(("together", "prefer", "ignore")))

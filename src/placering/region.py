@@ -67,7 +67,7 @@ class Road:
 
     a: str = attrs.field(validator=f.identifier())
     b: str = attrs.field(validator=f.identifier())
-    km: float = attrs.field(validator=f.non_negative_number())
+    km: float = attrs.field(validator=f.non_negative_number(high=f.MAX_KM))
 
 
 def _as_tuple(value: Any) -> Any:

@@ -75,7 +75,8 @@ class Explanation:
 
     ``rule`` is a short category for summaries: ``needs``, ``age``, ``care_level``,
     ``distance``, ``pooling``, ``kin``, ``none`` (no home of the cheaper kinds at all),
-    ``full`` (the suitable cheaper homes are taken), ``siblings`` or ``objective``.
+    ``full`` (the suitable cheaper homes are taken), ``siblings`` (none has room for the whole
+    group), ``together`` (no home suits every child of the group), or ``objective``.
     """
 
     child: str

@@ -39,6 +39,12 @@ def solve(
     Unless ``explain`` is false, every child in an HVB or consultant home and every unplaced
     child gets an explanation.
     """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"solve takes a Scenario (read a file with placering.read_scenario), got {type(scenario).__name__}"
+        )
+    if params is not None and not isinstance(params, SolveParams):
+        raise TypeError(f"solve takes SolveParams as params, got {type(params).__name__}")
     params = (params or SolveParams()).replace(time_limit=time_limit, seed=seed, workers=workers)
     start = time.perf_counter()
     deadline = None if params.time_limit is None else start + params.time_limit

@@ -29,6 +29,7 @@ from placering.scenario import Scenario
 __all__ = [
     "DEFAULT_CHILDREN",
     "FAMILIES",
+    "MAX_CHILDREN",
     "Calibration",
     "Family",
     "draw_demand",
@@ -41,6 +42,10 @@ __all__ = [
 #: [E/D, domain.md 3.2], of whom some are already placed; 600 is the matching problem of a
 #: planning round that covers most of them.
 DEFAULT_CHILDREN = 600
+
+#: The most children the generator draws: a synthetic Sweden's year (26 500, the national
+#: family) with room to spare. Drawing time grows faster than the size (100 000 take minutes).
+MAX_CHILDREN = 30_000
 
 #: Age bands and their shares [E]: about half of all heldygnsinsatser go to children under 15
 #: [S, domain.md 3.1], and teenage rates are 3-4x those of 0-12-year-olds [S, 3.1].
@@ -135,6 +140,11 @@ class Calibration:
     #: Where the consultant market and HVB units lie: 0 spreads them evenly over places (as in
     #: Dalarna, with neighbouring towns), 0.5 weighs places by the square root of population.
     market_weight: float = 0.0
+    #: Whether the market is national: consultant agencies and HVB units across Sweden
+    #: (:data:`MARKET_PLACES`) on top of the region's own, as Dalarna's children are placed all
+    #: over the country [domain.md 4.2: a konsulent permit is not geographically limited; 74 %
+    #: of HVB are private]. The benchmark families keep the market they were recorded with (off).
+    national_market: bool = True
 
 
 def generate(
@@ -171,8 +181,17 @@ def generate(
         children = DEFAULT_CHILDREN
     if isinstance(region, str):
         region = load_region(region)
-    if isinstance(children, bool) or not isinstance(children, int) or children < 1:
-        raise InvalidInputError(f"children must be an integer >= 1, got {children!r}", entity="generate")
+    if isinstance(children, bool) or not isinstance(children, int) or not 1 <= children <= MAX_CHILDREN:
+        raise InvalidInputError(
+            f"children must be an integer from 1 to {MAX_CHILDREN} (the most the generator supports), got {children!r}",
+            entity="generate",
+        )
+    if not isinstance(region, Region):
+        raise TypeError(f"generate takes a Region or a shipped region's name, got {type(region).__name__}")
+    if calibration.national_market:
+        region = market_region(region)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidInputError(f"seed must be an integer >= 0, got {seed!r}", entity="generate", field="seed")
     return _draw(region, calibration, children, seed)
 
 
@@ -190,7 +209,150 @@ def _draw(region: Region, cal: Calibration, children: int, seed: int) -> Scenari
     homes += _draw_municipal_homes(rng, origins, cal, Counter(str(k["municipality"]) for k in kids))
     homes += _draw_consultant_homes(rng, region, origins, cal, len(kids))
     homes += _draw_hvb_homes(rng, region, origins, cal, len(kids))
+    if cal.national_market:
+        homes += _draw_market_homes(rng, region, origins, Counter(str(k["municipality"]) for k in kids), len(kids))
     return _settle(rng, region, homes, kids, families, cal.current_share)
+
+
+#: Places outside the region where the national market has homes: (SCB code, town, lat, lon,
+#: weight). Coordinates are the towns' centres [E, general knowledge]; weights follow the towns'
+#: size [E]. Roads join each to the nearest place already in the region, at the straight line
+#: x 1.3 (domain.md 1.2's fallback for missing pairs), so distances are road-like.
+MARKET_PLACES = (
+    ("2180", "Gävle", 60.675, 17.141, 3), ("2181", "Sandviken", 60.617, 16.776, 1),
+    ("1980", "Västerås", 59.611, 16.545, 3), ("1880", "Örebro", 59.275, 15.213, 3),
+    ("1780", "Karlstad", 59.379, 13.504, 2), ("2183", "Bollnäs", 61.348, 16.394, 1),
+    ("0380", "Uppsala", 59.859, 17.639, 3), ("0180", "Stockholm", 59.329, 18.069, 6),
+    ("2281", "Sundsvall", 62.391, 17.307, 2), ("2380", "Östersund", 63.179, 14.636, 1),
+    ("0580", "Linköping", 58.411, 15.622, 2), ("1480", "Göteborg", 57.709, 11.975, 4),
+    ("0680", "Jönköping", 57.783, 14.162, 2), ("1280", "Malmö", 55.605, 13.004, 3),
+)
+
+#: The national market's places, per child of the region [E]: a market that can always find a
+#: place, at a price. Consultant agencies recruit homes for sibling groups too (up to four places,
+#: förstärkta familjehem), across the region and the towns around it; HVB units of 4-12 places,
+#: from age 10, all over the country.
+MARKET_CONSULTANT_SHARE = 0.30
+MARKET_HVB_SHARE = 0.35
+
+#: At the top of the market's prices [S/E, domain.md 2.2: konsulentstött up to 3 500 kr/dygn,
+#: specialised HVB 8 000-20 000], agencies find a reinforced home for any child or sibling group
+#: near its municipality, and specialised HVB units take any teenager: in practice every child is
+#: placed. Per populated municipality, homes of four places for this share of its children, and
+#: HVB places for this share of all children in the largest towns.
+TOP_CONSULTANT_SHARE = 0.08
+TOP_HVB_SHARE = 0.05
+TOP_CONSULTANT_COST = 3500
+TOP_HVB_COST = 12000
+
+
+def _haversine(a: Municipality, b: Municipality) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+@functools.cache
+def market_region(region: Region) -> Region:
+    """``region`` with the national market's towns (:data:`MARKET_PLACES`) it lacks: no
+    population, so no child comes from them, and a road from each to the nearest place before it."""
+    municipalities = list(region.municipalities)
+    roads = list(region.roads)
+    for code, name, lat, lon, _ in MARKET_PLACES:
+        if code in region:
+            continue
+        town = Municipality(code=code, name=name, lat=lat, lon=lon)
+        nearest = min(municipalities, key=lambda m: (_haversine(town, m), m.code))
+        roads.append(Road(a=nearest.code, b=code, km=round(1.3 * _haversine(town, nearest))))
+        municipalities.append(town)
+    return Region(name=region.name, municipalities=municipalities, roads=roads)
+
+
+def _draw_market_homes(
+    rng: random.Random, region: Region, origins: _Origins, demand: Counter[str], total: int
+) -> list[Home]:
+    """The national market: consultant homes in the region and the towns within reach, and HVB
+    units across the country, with places for a share of ``total`` children each."""
+    towns = [code for code, *_ in MARKET_PLACES if code in region]
+    weight = {code: w for code, _, _, _, w in MARKET_PLACES}
+    near = [c for c in towns if min(region.km(c, o) for o in origins.home_places) <= 150]
+    homes: list[Home] = []
+    places = round(total * MARKET_CONSULTANT_SHARE)
+    while places > 0:
+        sizes = ((1, 0.35), (2, 0.35), (3, 0.2), (4, 0.1))
+        capacity = min(places, int(_weighted(rng, sizes)))  # type: ignore[call-overload]
+        places -= capacity
+        inside = rng.random() < 0.7
+        homes.append(
+            Home(
+                id=f"KSN{len(homes) + 1:03d}",
+                kind="consultant",
+                municipality=rng.choice(origins.home_places) if inside or not near else rng.choice(near),
+                capacity=capacity,
+                min_age=rng.choice((0, 0, 0, 6)),
+                max_age=20,
+                competences=_competences(rng, {"npf": 0.6, "trauma": 0.7, "substance": 0.35, "disability": 0.25}),
+                max_care_level=rng.choice((2, 3, 3)),
+                # Konsulentstödda homes: 1 800-3 500 kr/dygn [S/E, domain.md 2.2].
+                cost_per_day=rng.choice((2000, 2400, 2800, 3200, 3500)),
+            )
+        )
+    hvb: list[Home] = []
+    places = round(total * MARKET_HVB_SHARE)
+    while places > 0:
+        capacity = min(places, rng.randint(4, 12))
+        places -= capacity
+        speciality = rng.choice(("substance", "npf", "trauma", "disability", "general", "general"))
+        tags = _competences(rng, {"trauma": 0.7, "npf": 0.6, "substance": 0.3, "disability": 0.2})
+        hvb.append(
+            Home(
+                id=f"HVBN{len(hvb) + 1:02d}",
+                kind="hvb",
+                municipality=rng.choices(towns, weights=[weight[c] for c in towns])[0],
+                capacity=capacity,
+                min_age=rng.choice((10, 10, 12, 13)),
+                max_age=20,
+                competences=tags | ({speciality} if speciality != "general" else frozenset()),
+                # HVB 4 500-8 000 kr/dygn, specialised 8 000-20 000 [S/E, domain.md 2.2].
+                cost_per_day=rng.choice(
+                    (8000, 9500, 12000, 15000) if speciality != "general" else (4500, 5500, 6500, 8000)
+                ),
+            )
+        )
+    return homes + hvb + _top_of_market(region, origins, demand, total)
+
+
+def _top_of_market(region: Region, origins: _Origins, demand: Counter[str], total: int) -> list[Home]:
+    """The market's homes of last resort (see :data:`TOP_CONSULTANT_SHARE`): no draws, every need."""
+    every_need = frozenset(tag for tag, _ in NEEDS)
+    homes = [
+        Home(
+            id=f"KST{code}-{i + 1}",
+            kind="consultant",
+            municipality=code,
+            capacity=4,
+            competences=every_need,
+            max_care_level=3,
+            cost_per_day=TOP_CONSULTANT_COST,
+        )
+        for code in origins.home_places
+        for i in range(max(1, math.ceil(demand[code] * TOP_CONSULTANT_SHARE / 4)))
+    ]
+    largest = [code for code, *_ in sorted(MARKET_PLACES, key=lambda p: -p[4]) if code in region][:3]
+    units = max(1, math.ceil(total * TOP_HVB_SHARE / 8))
+    homes += [
+        Home(
+            id=f"HVBT{i + 1:02d}",
+            kind="hvb",
+            municipality=largest[i % len(largest)] if largest else origins.home_places[0],
+            capacity=8,
+            min_age=10,
+            competences=every_need,
+            cost_per_day=TOP_HVB_COST,
+        )
+        for i in range(units)
+    ]
+    return homes
 
 
 def draw_demand(
@@ -597,6 +759,7 @@ class Family:
 #: National volumes [S, domain.md 3.1]: 26 500 children a year, 19 200 in family homes and
 #: 6 100 in HVB; about 600 HVB units of 6-14 places; own homes mostly take one child.
 _NATIONAL = Calibration(
+    national_market=False,
     hvb_share=6_100 / 26_500,
     hvb_capacity=(6, 14),
     municipal_share=0.5,
@@ -606,25 +769,31 @@ _NATIONAL = Calibration(
     shortage={},
     market_weight=0.5,
 )
-_SYNTHETIC = Calibration(shortage={}, market_weight=0.5)
+_SYNTHETIC = Calibration(shortage={}, market_weight=0.5, national_market=False)
+
+#: The Dalarna families keep the market their best-known optima were recorded with: the
+#: region's own consultant homes and HVB units, no national market.
+_RECORDED = Calibration(national_market=False)
 
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        Family(name="dalarna", region="dalarna", children=DEFAULT_CHILDREN, calibration=Calibration(),
+        Family(name="dalarna", region="dalarna", children=DEFAULT_CHILDREN, calibration=_RECORDED,
                summary="the shipped Dalarna region and its calibration"),
         Family(name="county-xl", region=county_xl_region, children=3_000, calibration=_SYNTHETIC,
                summary="a synthetic county of 40 municipalities and 3 000 children"),
         Family(name="national", region=national_region, children=26_500, calibration=_NATIONAL,
                summary="a synthetic Sweden of 290 municipalities and 26 500 children"),
         Family(name="siblings-heavy", region="dalarna", children=DEFAULT_CHILDREN,
-               calibration=Calibration(sibling_share=0.5, sibling_sizes=((2, 0.45), (3, 0.3), (4, 0.15), (5, 0.1))),
+               calibration=attrs.evolve(
+                   _RECORDED, sibling_share=0.5, sibling_sizes=((2, 0.45), (3, 0.3), (4, 0.15), (5, 0.1))
+               ),
                summary="Dalarna with half the children in sibling groups of 2-5"),
         Family(name="scarce", region="dalarna", children=DEFAULT_CHILDREN,
-               calibration=Calibration(municipal_share=MUNICIPAL_SHARE / 2),
+               calibration=attrs.evolve(_RECORDED, municipal_share=MUNICIPAL_SHARE / 2),
                summary="Dalarna where own family homes cover half the usual need"),
         Family(name="kin-heavy", region="dalarna", children=DEFAULT_CHILDREN,
-               calibration=Calibration(kin_share=0.5),
+               calibration=attrs.evolve(_RECORDED, kin_share=0.5),
                summary="Dalarna where half the families have a kin home"),
     )
 }

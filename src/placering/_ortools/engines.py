@@ -24,6 +24,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from ortools.graph.python import min_cost_flow as mcf
 from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model_helper as cmh
 
 from placering.exceptions import InvalidInputError, SolverError
 from placering.program import BinaryProgram, LinearTerm
@@ -138,8 +139,21 @@ def _apply_cpsat(params: Any, values: Mapping[str, object]) -> None:
 def check_cpsat_parameters(values: Mapping[str, object]) -> None:
     """Raise :class:`InvalidInputError` unless each item names a CP-SAT parameter placering
     leaves to the user and gives it a value of the field's type (enums by name, lists for
-    repeated fields)."""
+    repeated fields), and CP-SAT itself accepts them together (a subsolver's name, say).
+
+    CP-SAT checks its parameters only when it solves, and a solve may never call it, so the
+    values are tried here on an empty model: whether they are valid never depends on the scenario.
+    """
     _cpsat_message(values)
+    parameters = cp_model.CpSolver().parameters
+    _apply_cpsat(parameters, values)
+    # CP-SAT's own solve wrapper, not a CpSolver: this trial is no solve of the matching.
+    trial = cmh.SolveWrapper()
+    trial.set_parameters(parameters)
+    response = trial.solve(cp_model.CpModel().proto)
+    if response.status == cp_model.MODEL_INVALID:
+        reason = response.solution_info or "invalid parameters"
+        raise InvalidInputError(f"cpsat settings are refused by CP-SAT: {reason}", field="cpsat")
 
 
 @attrs.frozen(kw_only=True)
