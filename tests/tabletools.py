@@ -58,9 +58,11 @@ def scenario_sheets(data: dict[str, Any], *, names: bool = False) -> Sheets:
     sheets["settings"] = settings
     homes, children = data["homes"], data["children"]
     if names:
-        from placering.io import load_region
+        from placering.io import load_region, region_to_dict
 
-        name = {m.code: m.name for m in load_region(region).municipalities}
+        inline = region if isinstance(region, dict) else region_to_dict(load_region(region))
+        towns = inline["municipalities"]
+        name = {m["code"]: m["name"] for m in towns}
         homes = [h | {k: name[h[k]] for k in ("municipality", "owner") if k in h} for h in homes]
         children = [c | {"municipality": name[c["municipality"]]} for c in children]
     sheets["homes"] = _rows(homes, _HOME_COLUMNS)

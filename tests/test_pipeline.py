@@ -491,7 +491,7 @@ def test_the_rounded_flow_is_a_whole_plan_near_the_bound() -> None:
 def test_out_of_time_a_solve_returns_the_rounded_flow_with_its_curve() -> None:
     """When the clock runs out after the first flow, the plan is the rounded flow, far better
     than leaving everyone unplaced; its anytime curve and bounds say how far from proven."""
-    scenario = placering.generate("dalarna", children=150, seed=1)
+    scenario = placering.generate(family="dalarna", children=150, seed=1)
     exact = placering.solve(scenario, explain=False)
 
     class Clock:

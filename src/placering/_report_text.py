@@ -30,6 +30,7 @@ _EN: dict[str, str] = {
         "to the home's when a placement crosses a municipal border; their width is the number of children."
     ),
     "map.seats": "Municipalities are drawn as their seats: this region ships no borders.",
+    "map.outside": "{n} children are placed in homes outside the map's municipalities (the national market).",
     "map.colorbar": "tkr per child and year",
     "map.no_children": "no children",
     "map.recommended": "recommended new homes",
@@ -94,6 +95,7 @@ _EN: dict[str, str] = {
     "rule.kin": "no kin home is reserved for the child",
     "rule.full": "the suitable cheaper homes are full",
     "rule.siblings": "no suitable cheaper home has room for the whole sibling group",
+    "rule.together": "no home suits every child of the sibling group together",
     "rule.objective": "the policy's objective ranks another term first",
     "rule.stability": "kept in the current placement",
     "rule.tie": "an equally good cheaper home exists (a tie under the objective)",
@@ -125,6 +127,7 @@ _SV: dict[str, str] = {
         "kommun med hemmets när placeringen går över kommungränsen; bredden är antalet barn."
     ),
     "map.seats": "Kommunerna visas som sina centralorter: regionen har inga kommungränser.",
+    "map.outside": "{n} barn är placerade i hem utanför kartans kommuner (den nationella marknaden).",
     "map.colorbar": "tkr per barn och år",
     "map.no_children": "inga barn",
     "map.recommended": "rekommenderade nya hem",
@@ -190,6 +193,7 @@ _SV: dict[str, str] = {
     "rule.kin": "inget nätverkshem är avsett för barnet",
     "rule.full": "de lämpliga billigare hemmen är fulla",
     "rule.siblings": "inget lämpligt billigare hem har plats för hela syskongruppen",
+    "rule.together": "inget hem passar alla barn i syskongruppen tillsammans",
     "rule.objective": "policyns mål rangordnar en annan term först",
     "rule.stability": "bor kvar i sin nuvarande placering",
     "rule.tie": "ett lika bra billigare hem finns (lika enligt målet)",

@@ -293,6 +293,14 @@ def _map_data(scenario: Scenario, plan: Plan, marks: list[tuple[str, str]]) -> M
                    marks=marks)
 
 
+def _placed_outside(scenario: Scenario, plan: Plan) -> int:
+    """Children placed in homes outside the bordered area the map shows (0 without borders)."""
+    borders = borders_of(scenario.region)
+    if not borders:
+        return 0
+    return sum(scenario.home(a.home).municipality not in borders for a in plan.assignments)
+
+
 def _version() -> str:
     try:
         return version("placering")
@@ -336,6 +344,7 @@ def render_report(
             map_svg(_map_data(scenario, plan, _marks(recruitment, marginal, scenario)), w)
         ),
         "has_borders": bool(borders_of(scenario.region)),
+        "outside": _placed_outside(scenario, plan),
         "source": source_line(scenario.region, lang),
         "cooperation": _cooperation(cooperation, scenario, w, lang),
         "recruitment": _recruitment(recruitment, scenario, w, lang),

@@ -58,10 +58,15 @@ def _geojson(name: str) -> dict[str, Any] | None:
 
 
 def borders_of(region: Region) -> dict[str, list[Ring]]:
-    """Each municipality's outer rings (lon, lat), when ``region`` is a shipped region with borders."""
+    """Each municipality's outer rings (lon, lat), when ``region`` holds a shipped region with
+    borders: every one of its municipalities as shipped (the demo adds the national market's
+    towns outside Dalarna to Dalarna's fifteen; those have no borders here)."""
     from placering.io import load_region, shipped_regions
 
-    if region.name not in shipped_regions() or load_region(region.name) != region:
+    if region.name not in shipped_regions():
+        return {}
+    own = {m.code: m for m in region.municipalities}
+    if any(own.get(m.code) != m for m in load_region(region.name).municipalities):
         return {}
     data = _geojson(region.name)
     if data is None:
@@ -169,6 +174,15 @@ def map_svg(data: MapData, words: Mapping[str, str]) -> str:
     from matplotlib.figure import Figure
 
     borders = borders_of(data.region)
+    if borders:
+        # A map of the bordered area: towns outside it (the national market) would shrink it
+        # to a corner of Sweden, so their placements are counted in the caption instead.
+        data = attrs.evolve(
+            data,
+            flows=[f for f in data.flows if f[0] in borders and f[1] in borders],
+            marks=[m for m in data.marks if m[0] in borders],
+            shade={code: v for code, v in data.shade.items() if code in borders},
+        )
     used = {code for a, b, _ in data.flows for code in (a, b)} | {code for code, _ in data.marks}
     lats = [m.lat for m in data.region.municipalities if m.code in borders or m.code in used or m.code in data.shade]
     middle = math.radians(sum(lats) / len(lats)) if lats else 0.0
