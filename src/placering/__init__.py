@@ -8,6 +8,8 @@ placement.
 
 from placering.checks import Violation, check_plan
 from placering.children import Child
+from placering.comparison import PlanComparison, compare_plans, municipality_yearly_costs, yearly_cost
+from placering.cooperation import Cooperation, cooperate, cooperation_to_dict, restrict
 from placering.eligibility import eligible, eligible_homes, exclusion
 from placering.exceptions import InvalidInputError, PlaceringError, SolverError
 from placering.homes import Home
@@ -37,6 +39,7 @@ from placering.result import (
 )
 from placering.scenario import Scenario
 from placering.solve import solve
+from placering.sweep import Outcome, solve_variants
 from placering.synth import generate
 
 __all__ = [
@@ -44,13 +47,16 @@ __all__ = [
     "TERMS",
     "Assignment",
     "Child",
+    "Cooperation",
     "Explanation",
     "Home",
     "InvalidInputError",
     "Municipality",
     "MunicipalityBreakdown",
+    "Outcome",
     "PlaceringError",
     "Plan",
+    "PlanComparison",
     "Policy",
     "Region",
     "Road",
@@ -64,18 +70,25 @@ __all__ = [
     "Unplacement",
     "Violation",
     "check_plan",
+    "compare_plans",
+    "cooperate",
+    "cooperation_to_dict",
     "eligible",
     "eligible_homes",
     "exclusion",
     "generate",
     "load_region",
+    "municipality_yearly_costs",
     "plan_from_dict",
     "plan_to_dict",
     "read_plan",
     "read_scenario",
+    "restrict",
     "scenario_digest",
     "scenario_from_dict",
     "scenario_to_dict",
     "solve",
+    "solve_variants",
     "write_json",
+    "yearly_cost",
 ]
