@@ -487,7 +487,7 @@ def _core_check(allocation: np.ndarray, values: np.ndarray, members: Sequence[st
     best = rounded.max()
     candidates = masks[rounded == best]
     worst = min(candidates.tolist(), key=lambda m: (m.bit_count(), m))
-    return CoreCheck(in_core=bool(best <= CORE_TOLERANCE), worst=_codes(members, worst), excess=float(best))
+    return CoreCheck(in_core=bool(best <= CORE_TOLERANCE), worst=_codes(members, worst), excess=float(best) + 0.0)
 
 
 def _population_shares(scenario: Scenario, members: Sequence[str], pooled: float) -> list[float | None]:
