@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import placering
@@ -30,6 +30,7 @@ from placering.cooperation import (
     pooled_yearly_cost,
     restrict,
 )
+from strategies import scenario_dicts
 
 COOP_CASES = ("coop-01", "coop-02", "coop-03")
 
@@ -323,6 +324,22 @@ def test_sweep_values_equal_plain_solves_of_restrict(dalarna: Any) -> None:
         assert values[mask].status == "optimal"
     whole = coalition_values(dalarna, members, masks, decompose=False)
     assert {m: c.yearly_cost for m, c in whole.items()} == pytest.approx({m: c.yearly_cost for m, c in values.items()})
+
+
+@settings(max_examples=examples(60), suppress_health_check=[HealthCheck.too_slow])
+@given(scenario_dicts(max_children=8, max_homes=6) | scenario_dicts(max_children=7, max_homes=5, decimals=True))
+def test_every_shortcut_gives_the_plain_solve_of_restrict(data: dict[str, Any]) -> None:
+    """Arcs masked from all members', one market arc per unit, settled units, parts added up:
+    on random scenarios (kept children, kin homes, siblings, any policy), every coalition's value
+    is the yearly cost of a plain solve of restrict(scenario, S)."""
+    scenario = placering.scenario_from_dict(data)
+    objective = scenario.policy.effective_objective()
+    assume("cost" in objective and "unplaced" in objective)  # else v(S) depends on the tie-break
+    members = scenario.region.codes
+    values = coalition_values(scenario, members, range(1, 1 << len(members)))
+    for mask, coalition in values.items():
+        codes = [c for i, c in enumerate(members) if mask >> i & 1]
+        assert coalition.yearly_cost == pytest.approx(pooled_yearly_cost(scenario, codes), abs=1e-6), codes
 
 
 def test_process_pool_gives_the_same_game(dalarna: Any) -> None:

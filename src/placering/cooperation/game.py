@@ -15,9 +15,10 @@ Every shortcut keeps ``v(S)`` exactly what ``solve(restrict(scenario, S))`` give
 - *no explanations*, no :class:`~placering.result.Plan`: the totals come from the arcs chosen.
 
 The program left is solved by the matching package, stage by stage, exactly as ``solve`` does.
-Units that are placed as one sibling group (``siblings: "together"``) are required; under
-``"prefer"`` or ``"ignore"``, and for a coalition a time limit leaves unproven, the game falls
-back to a plain solve of ``restrict(scenario, S)``.
+The shortcuts need units placed as one sibling group (``siblings: "together"``) and an
+objective holding ``unplaced`` and ``cost`` (else ties between optimal plans could differ in
+yearly cost); otherwise, and for a coalition a time limit leaves unproven, the game falls back
+to a plain solve of ``restrict(scenario, S)``.
 """
 
 from __future__ import annotations
@@ -59,7 +60,10 @@ class CostGame:
         self.scenario = scenario
         self.members = tuple(members)
         self.params = params.replace(workers=1)
-        self.fast = scenario.policy.siblings == "together"
+        objective = scenario.policy.effective_objective()
+        # The shortcuts pick one optimal plan among ties; its yearly cost is everybody's only when
+        # the objective fixes both of the terms that yearly cost reads.
+        self.fast = scenario.policy.siblings == "together" and "cost" in objective and "unplaced" in objective
         if self.fast:
             self._prepare()
 
