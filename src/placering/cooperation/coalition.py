@@ -115,9 +115,12 @@ class Links:
             for a in towns:
                 for b in towns:
                     link(a, b)
-        for c in pooled.children:
+        for c in pooled.children:  # a kept child takes a place from whoever may use its home
             if pooled.is_kept(c) and c.current_home is not None:
-                link(c.municipality, pooled.home(c.current_home).owner)
+                home = pooled.home(c.current_home)
+                link(c.municipality, home.owner)
+                for other in home.reserved_for:
+                    link(c.municipality, pooled.child(other).municipality)
         return cls(members=tuple(members), neighbours=tuple(masks[code] for code in members))
 
     def part_of(self, mask: int) -> int:

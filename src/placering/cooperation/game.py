@@ -95,6 +95,15 @@ class CostGame:
         best = order[first & market[order]]
         self.best_market = np.full(len(arcs.units), -1, dtype=np.int64)
         self.best_market[arcs.unit[best]] = best
+        # A settled unit takes its best market arc only where that beats staying unplaced: an
+        # objective may rank km (or cost) before unplaced.
+        objective = pooled.policy.effective_objective()
+        for u in np.flatnonzero(self.best_market >= 0).tolist():
+            a = int(self.best_market[u])
+            placed = [0 if t == "unplaced" else int(arcs.per_child[t][a]) for t in objective]
+            alone = [1 if t == "unplaced" else 0 for t in objective]
+            if placed > alone:
+                self.best_market[u] = -1
         # Children kept in their current home: constants of every coalition they belong to.
         kept = [c for c in pooled.children if pooled.is_kept(c)]
         home_index = {h.id: j for j, h in enumerate(homes)}
