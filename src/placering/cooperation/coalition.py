@@ -117,9 +117,9 @@ class Links:
                     link(a, b)
         for c in pooled.children:  # a kept child takes a place from whoever may use its home
             if pooled.is_kept(c) and c.current_home is not None:
-                home = pooled.home(c.current_home)
-                link(c.municipality, home.owner)
-                for other in home.reserved_for:
+                kept_in = pooled.home(c.current_home)
+                link(c.municipality, kept_in.owner)
+                for other in kept_in.reserved_for:
                     link(c.municipality, pooled.child(other).municipality)
         return cls(members=tuple(members), neighbours=tuple(masks[code] for code in members))
 
