@@ -45,8 +45,12 @@ def main(argv: list[str]) -> int:
           f"pooling saves {mkr(result.saving).strip()} Mkr a year.")
     for method, check in result.core.items():
         group = ", ".join(scenario.region.name_of(code) for code in check.worst)
-        verdict = "in the core" if check.in_core else f"NOT in the core: {group} would rather leave"
-        print(f"{method:>10}: {verdict} (largest excess {check.excess:,.0f} kr, {group}).")
+        if check.in_core:
+            print(f"{method:>10}: in the core (largest excess {check.excess:,.0f} kr).")
+        else:
+            print(f"{method:>10}: NOT in the core: {group} would pay {check.excess:,.0f} kr less on their own.")
+    if not result.core["nucleolus"].in_core:  # the nucleolus minimises the largest excess
+        print("The core is empty: no sharing keeps every group of members from doing better alone.")
 
     shapley = result.core["shapley"]
     if abs(sum(s.shapley for s in result.shares) - result.pooled) > 1.0:  # efficiency, to the krona
