@@ -29,7 +29,7 @@ import numpy as np
 
 from placering.comparison import municipality_yearly_costs, yearly_cost
 from placering.cooperation.coalition import Links, check_members, codes_of, default_members, restrict
-from placering.cooperation.game import CostGame
+from placering.cooperation.game import CostGame, fixes_yearly_cost
 from placering.cooperation.shares import (
     CoreCheck,
     Share,
@@ -116,12 +116,6 @@ class _CoalitionCosts:
         return [game.value(mask) for mask in masks]
 
 
-def _decomposes(scenario: Scenario) -> bool:
-    """Whether ``v`` of independent parts adds up: the objective fixes cost and unplaced."""
-    objective = scenario.policy.effective_objective()
-    return "cost" in objective and "unplaced" in objective
-
-
 def coalition_values(
     scenario: Scenario,
     members: Sequence[str],
@@ -141,7 +135,7 @@ def coalition_values(
     members = tuple(members)
     params = (params or SolveParams()).replace(workers=1)
     wanted = sorted(set(coalitions))
-    split = decompose and _decomposes(scenario)
+    split = decompose and fixes_yearly_cost(scenario)
     links = Links.of(scenario, members) if split else None
     parts_of = {mask: (links.parts(mask) if links else [mask]) for mask in wanted}
     needed = sorted({part for parts in parts_of.values() for part in parts}, key=lambda m: (m.bit_count(), m))

@@ -30,27 +30,25 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
+from placering.comparison import yearly_cost
 from placering.cooperation.coalition import restrict
 from placering.matching.columns import minimise
-from placering.matching.model import ARC_TERMS, Arcs, all_arcs, build_matching, stages_of
+from placering.matching.model import ARC_TERMS, Arcs, all_arcs, build_matching, stages_of, term_ranges
 from placering.params import SolveParams
-from placering.result import DAYS_PER_YEAR, Totals
+from placering.result import Totals
 from placering.scenario import Scenario
 from placering.sweep import Outcome, outcome_of
 
-__all__ = ["CostGame"]
+__all__ = ["CostGame", "fixes_yearly_cost"]
 
 _MARKET = ("consultant", "hvb")
 
 
-def _ranges(units: int, au: np.ndarray, size: np.ndarray, per_child: dict[str, np.ndarray]) -> dict[str, int]:
-    """The most each term can reach over the plans of these arcs (as :func:`all_arcs` computes it)."""
-    ranges = {"unplaced": int(size.sum())}
-    for name, values in per_child.items():
-        most = np.zeros(units, dtype=np.int64)
-        np.maximum.at(most, au, size[au] * values)
-        ranges[name] = int(most.sum())
-    return ranges
+def fixes_yearly_cost(scenario: Scenario) -> bool:
+    """Whether every optimal plan has the same yearly cost: the objective holds both terms it
+    reads. Only then may a shortcut pick any optimal plan, or add up the optima of parts."""
+    objective = scenario.policy.effective_objective()
+    return "cost" in objective and "unplaced" in objective
 
 
 class CostGame:
@@ -60,10 +58,7 @@ class CostGame:
         self.scenario = scenario
         self.members = tuple(members)
         self.params = params.replace(workers=1)
-        objective = scenario.policy.effective_objective()
-        # The shortcuts pick one optimal plan among ties; its yearly cost is everybody's only when
-        # the objective fixes both of the terms that yearly cost reads.
-        self.fast = scenario.policy.siblings == "together" and "cost" in objective and "unplaced" in objective
+        self.fast = scenario.policy.siblings == "together" and fixes_yearly_cost(scenario)
         if self.fast:
             self._prepare()
 
@@ -186,7 +181,7 @@ class CostGame:
             unit_size=size,
             free_places=tuple(free.tolist()),
             scales=arcs.scales,
-            ranges=_ranges(len(program_units), au, size, per_child),
+            ranges=term_ranges(len(program_units), au, size, per_child),
         )
         model = build_matching(self.pooled, arcs=sub)
         stages = stages_of(model, self.objective)
@@ -216,9 +211,4 @@ class CostGame:
             cost_per_day=cost_units / self.cost_scale,
             km=km_units / self.km_scale,
         )
-        price = self.scenario.policy.costs_per_day.unplaced
-        return Outcome(
-            status="optimal",
-            totals=totals,
-            yearly_cost=float(DAYS_PER_YEAR * (totals.cost_per_day + unplaced * price)),
-        )
+        return Outcome(status="optimal", totals=totals, yearly_cost=yearly_cost(self.scenario, totals))
