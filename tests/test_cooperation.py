@@ -392,6 +392,21 @@ def test_cooperate_prints_the_table(contract_dir: Path, invoke: Callable[..., An
     assert result.stderr == ""
 
 
+def test_cooperate_on_processes_and_sampled(contract_dir: Path, tmp_path: Path, invoke: Callable[..., Any]) -> None:
+    """--workers 2 writes the same file as one process; --method sampled gives standard errors."""
+    case = str(contract_dir / "coop-03.json")
+    one, two, sampled = tmp_path / "1.json", tmp_path / "2.json", tmp_path / "s.json"
+    assert invoke("cooperate", case, "--out", str(one)).returncode == 0
+    assert invoke("cooperate", case, "--workers", "2", "--out", str(two)).returncode == 0
+    assert json.loads(one.read_text()) == json.loads(two.read_text())
+    result = invoke("cooperate", case, "--method", "sampled", "--samples", "40", "--seed", "7", "--out", str(sampled))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(sampled.read_text())
+    assert (data["method"], data["samples"], data["seed"]) == ("sampled", 40, 7)
+    assert all(s["nucleolus"] is None for s in data["shares"]) and data["core"] == {}
+    assert any(s["shapley_se"] > 0 for s in data["shares"])
+
+
 @pytest.mark.parametrize(
     ("args", "parts"),
     [
