@@ -31,7 +31,7 @@ import attrs
 import numpy as np
 
 from placering.comparison import yearly_cost
-from placering.cooperation.coalition import restrict
+from placering.cooperation.coalition import codes_of, restrict
 from placering.matching.columns import minimise
 from placering.matching.model import ARC_TERMS, Arcs, all_arcs, build_matching, stages_of, term_ranges
 from placering.params import SolveParams
@@ -75,15 +75,14 @@ class CostGame:
         self.kind = np.asarray([h.kind for h in homes])
         self.capacity = np.asarray([h.capacity for h in homes], dtype=np.int64)
         self.owner = np.asarray([index.get(h.owner, -1) for h in homes], dtype=np.int64)
-        self.reserved_by = [np.asarray(sorted({index[pooled.child(c).municipality] for c in h.reserved_for}),
-                                       dtype=np.int64) for h in homes]
         self.unit_member = np.asarray(
             [index[pooled.children[u.members[0]].municipality] for u in arcs.units], dtype=np.int64
         )
         market = np.isin(self.kind, _MARKET)[arcs.home]
         self.capacitated = ~market
         # Each unit's lexicographically best market arc under the objective's arc terms.
-        terms = [t for t in pooled.policy.effective_objective() if t in ARC_TERMS]
+        self.objective = objective = pooled.policy.effective_objective()
+        terms = [t for t in objective if t in ARC_TERMS]
         order = np.lexsort([*(arcs.per_child[t] for t in reversed(terms)), ~market, arcs.unit])
         first = np.ones(len(order), dtype=bool)
         first[1:] = arcs.unit[order][1:] != arcs.unit[order][:-1]
@@ -92,7 +91,6 @@ class CostGame:
         self.best_market[arcs.unit[best]] = best
         # A settled unit takes its best market arc only where that beats staying unplaced: an
         # objective may rank km (or cost) before unplaced.
-        objective = pooled.policy.effective_objective()
         for u in np.flatnonzero(self.best_market >= 0).tolist():
             a = int(self.best_market[u])
             placed = [0 if t == "unplaced" else int(arcs.per_child[t][a]) for t in objective]
@@ -112,7 +110,6 @@ class CostGame:
                                    for c in kept], dtype=np.int64)
         self.cost_scale = universe.cost_scale
         self.km_scale = pooled.region.km_scale
-        self.objective = pooled.policy.effective_objective()
 
     # --- one coalition --------------------------------------------------------------------------
 
@@ -124,8 +121,7 @@ class CostGame:
         return outcome if outcome is not None else self._plain(mask)
 
     def _plain(self, mask: int) -> Outcome:
-        codes = [code for i, code in enumerate(self.members) if mask >> i & 1]
-        return outcome_of(restrict(self.scenario, codes), self.params)
+        return outcome_of(restrict(self.scenario, codes_of(self.members, mask)), self.params)
 
     def _fast(self, mask: int) -> Outcome | None:
         start = time.perf_counter()
