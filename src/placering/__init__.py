@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from placering.checks import Violation, check_plan
     from placering.children import Child
+    from placering.comparison import PlanComparison, compare_plans, municipality_yearly_costs, yearly_cost
+    from placering.cooperation import Cooperation, cooperate, cooperation_to_dict, restrict
     from placering.eligibility import eligible, eligible_homes, exclusion
     from placering.exceptions import InvalidInputError, PlaceringError, SolverError
     from placering.homes import Home
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     )
     from placering.scenario import Scenario
     from placering.solve import solve
+    from placering.sweep import Outcome, solve_variants
     from placering.synth import generate
 
 #: Where each public name lives. Loaded on first use, so that ``import placering`` is quick
@@ -50,14 +53,17 @@ if TYPE_CHECKING:
 _HOMES = {
     "Assignment": "placering.result",
     "Child": "placering.children",
+    "Cooperation": "placering.cooperation",
     "Explanation": "placering.result",
     "Home": "placering.homes",
     "InvalidInputError": "placering.exceptions",
     "KINDS": "placering.policy",
     "Municipality": "placering.region",
     "MunicipalityBreakdown": "placering.result",
+    "Outcome": "placering.sweep",
     "PlaceringError": "placering.exceptions",
     "Plan": "placering.result",
+    "PlanComparison": "placering.comparison",
     "Policy": "placering.policy",
     "Region": "placering.region",
     "Road": "placering.region",
@@ -72,20 +78,27 @@ _HOMES = {
     "Unplacement": "placering.result",
     "Violation": "placering.checks",
     "check_plan": "placering.checks",
+    "compare_plans": "placering.comparison",
+    "cooperate": "placering.cooperation",
+    "cooperation_to_dict": "placering.cooperation",
     "eligible": "placering.eligibility",
     "eligible_homes": "placering.eligibility",
     "exclusion": "placering.eligibility",
     "generate": "placering.synth",
     "load_region": "placering.io",
+    "municipality_yearly_costs": "placering.comparison",
     "plan_from_dict": "placering.io",
     "plan_to_dict": "placering.io",
     "read_plan": "placering.io",
     "read_scenario": "placering.io",
+    "restrict": "placering.cooperation",
     "scenario_digest": "placering.io",
     "scenario_from_dict": "placering.io",
     "scenario_to_dict": "placering.io",
     "solve": "placering.solve",
+    "solve_variants": "placering.sweep",
     "write_json": "placering.io",
+    "yearly_cost": "placering.comparison",
 }
 
 
@@ -119,13 +132,16 @@ __all__ = [
     "TERMS",
     "Assignment",
     "Child",
+    "Cooperation",
     "Explanation",
     "Home",
     "InvalidInputError",
     "Municipality",
     "MunicipalityBreakdown",
+    "Outcome",
     "PlaceringError",
     "Plan",
+    "PlanComparison",
     "Policy",
     "Region",
     "Road",
@@ -139,18 +155,25 @@ __all__ = [
     "Unplacement",
     "Violation",
     "check_plan",
+    "compare_plans",
+    "cooperate",
+    "cooperation_to_dict",
     "eligible",
     "eligible_homes",
     "exclusion",
     "generate",
     "load_region",
+    "municipality_yearly_costs",
     "plan_from_dict",
     "plan_to_dict",
     "read_plan",
     "read_scenario",
+    "restrict",
     "scenario_digest",
     "scenario_from_dict",
     "scenario_to_dict",
     "solve",
+    "solve_variants",
     "write_json",
+    "yearly_cost",
 ]

@@ -30,10 +30,11 @@ try:
     from rich.table import Table
     from rich.text import Text
 
+    from placering.comparison import yearly
     from placering.exceptions import InvalidInputError, PlaceringError
     from placering.io import plan_to_dict, read_scenario, scenario_to_dict, write_json
     from placering.params import SolveParams
-    from placering.result import DAYS_PER_YEAR, Plan
+    from placering.result import Plan
     from placering.scenario import Scenario
     from placering.solve import solve as solve_scenario
     from placering.synth import DEFAULT_CHILDREN, FAMILIES, MAX_CHILDREN
@@ -76,15 +77,6 @@ def _say(console: Console, line: str) -> None:
     console.print(escape(line), emoji=False)
 
 
-def _unplaced_price(scenario: Scenario) -> float | None:
-    """The policy's price of a day unplaced (design.md section 7), where the policy has one."""
-    try:
-        price = scenario.policy.costs_per_day["unplaced"]
-    except (AttributeError, KeyError, TypeError):
-        return None
-    return price if isinstance(price, (int, float)) and not isinstance(price, bool) else None
-
-
 def _unplaced_note(scenario: Scenario, unplaced: int) -> str:
     """What unplaced means, and what it costs where the policy prices it."""
     note = (
@@ -92,9 +84,8 @@ def _unplaced_note(scenario: Scenario, unplaced: int) -> str:
         "care level, age, siblings together) with the places it has: the region must find one outside the "
         "plan, such as an emergency place"
     )
-    price = _unplaced_price(scenario)
-    if price is not None:
-        note += f"; at the policy's {_kr(price)} kr per day that is {_kr(price * unplaced)} kr per day for {unplaced}"
+    price = scenario.policy.costs_per_day.unplaced
+    note += f"; at the policy's {_kr(price)} kr per day that is {_kr(price * unplaced)} kr per day for {unplaced}"
     return note + "."
 
 
@@ -106,7 +97,9 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
     for row in rows:
         totals.update(row.placements)
         totals["unplaced"] += row.unplaced
-    year = sum(row.cost_per_year for row in rows)
+    # Yearly cost as design.md section 7 defines it: unplaced children at the policy's price.
+    yearly_of = {row.code: yearly(row.cost_per_day, row.unplaced, scenario.policy) for row in rows}
+    year = yearly(plan.totals.cost_per_day, plan.totals.unplaced, scenario.policy)
     table.add_column("municipality", footer="all")
     table.add_column("children", justify="right", footer=str(len(scenario.children)))
     for kind, label in (("kin", "kin"), ("municipal", "own"), ("consultant", "consult."), ("hvb", "HVB")):
@@ -119,13 +112,13 @@ def summarise(console: Console, scenario: Scenario, plan: Plan, *, title: str) -
             str(row.children),
             *(str(row.placements[k]) for k in ("kin", "municipal", "consultant", "hvb")),
             str(row.unplaced),
-            _mkr(row.cost_per_year),
+            _mkr(yearly_of[row.code]),
         )
     console.print(table)
     t = plan.totals
     _say(
         console,
-        f"Cost {_kr(t.cost_per_day)} kr per day, {_mkr(t.cost_per_day * DAYS_PER_YEAR)} Mkr per year. "
+        f"Cost {_kr(t.cost_per_day)} kr per day, {_mkr(year)} Mkr per year with the unplaced priced. "
         f"{t.hvb} children in HVB, {t.consultant} in consultant homes, {t.unplaced} unplaced, "
         f"{t.split_siblings} extra homes for split sibling groups, {t.km:,.0f} km in all."
     )
@@ -383,6 +376,110 @@ def generate(
 class Terminated(BaseException):
     """SIGTERM, raised where the program is, so that cleanup (``finally``, temp files) runs as
     on Ctrl-C: a BaseException, so that no ``except Exception`` swallows it."""
+
+
+#: Random member orders ``cooperate --method sampled`` draws when ``--samples`` is not given.
+DEFAULT_SAMPLES = 200
+
+
+def _cooperation_table(console: Console, scenario: Scenario, result: Any) -> None:
+    """Per member: alone, each share and the saving of the Shapley share against alone; then
+    isolated against pooled and the core check of each method."""
+    from rich.markup import escape
+
+    sampled = result.method == "sampled"
+    table = Table(title=f"Cooperation of {len(result.members)} municipalities ({result.method}), kr per year",
+                  title_justify="left", show_footer=True, pad_edge=False, box=None)
+    table.add_column("municipality", footer="all")
+    columns = [("alone", "alone"), ("shapley", "Shapley"), ("population", "population"), ("usage", "usage")]
+    if not sampled:
+        columns.append(("nucleolus", "nucleolus"))
+    for key, label in columns:
+        known = all(s.of(key) is not None for s in result.shares)
+        total = sum(s.of(key) or 0.0 for s in result.shares) if known else None
+        table.add_column(label, justify="right", footer="-" if total is None else _kr(total))
+    table.add_column("saving (Shapley)", justify="right", footer=_kr(result.saving))
+    for share in result.shares:
+        cells = []
+        for key, _ in columns:
+            value = share.of(key)
+            text = "-" if value is None else _kr(value)
+            if key == "shapley" and sampled:
+                text += f" ± {_kr(share.shapley_se)}"
+            cells.append(text)
+        name = escape(f"{scenario.region.name_of(share.municipality)} ({share.municipality})")
+        table.add_row(name, *cells, _kr(share.alone - share.shapley))
+    console.print(table)
+    console.print(
+        f"Isolated {_kr(result.isolated)} kr, pooled {_kr(result.pooled)} kr per year: pooling saves "
+        f"{_kr(result.saving)} kr ({result.pooled_status})."
+    )
+    unproven = sum(c.status != "optimal" for c in result.coalitions)
+    if unproven:
+        console.print(f"{unproven} coalitions were not proven optimal (time limit): their values are upper bounds.")
+    for method, check in result.core.items():
+        group = escape(", ".join(check.worst))
+        if check.in_core:
+            console.print(f"{method}: in the core (largest excess {_kr(check.excess)} kr, {group}).")
+        else:
+            console.print(
+                f"{method}: not in the core: {group} would rather leave, paying {_kr(check.excess)} kr too much."
+            )
+
+
+@app.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--members", default=None,
+              help="Member municipalities' codes, comma-separated.  [default: every one with a child or an own home]")
+@click.option("--method", type=click.Choice(["exact", "sampled"]), default="exact", show_default=True,
+              help="Every coalition, or random member orders.")
+@click.option("--samples", type=click.IntRange(min=1), default=None,
+              help=f"Random member orders for --method sampled.  [default: {DEFAULT_SAMPLES}]")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the member orders and of every solve.")
+@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+              help="Local processes solving coalitions; 1 solves in this process.")
+@click.option("--scheduler", default=None, help="Address of a Dask scheduler to solve on (the dask extra).")
+@time_limit_option
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the placering.cooperation/1 file here.")
+def cooperate(
+    scenario_file: Path,
+    members: str | None,
+    method: str,
+    samples: int | None,
+    seed: int,
+    workers: int,
+    scheduler: str | None,
+    time_limit: float | None,
+    out: Path | None,
+) -> None:
+    """What pooling the own family homes saves, and fair shares of the pooled cost (design.md section 8)."""
+    from placering.cooperation import cooperate as cooperation_of
+    from placering.cooperation import cooperation_to_dict
+    from placering.sweep import executor_for
+
+    if workers > 1 and scheduler is not None:
+        raise InvalidInputError("give either --workers or --scheduler, not both", entity="cooperate")
+    if samples is not None and method != "sampled":
+        raise InvalidInputError("--samples needs --method sampled", entity="cooperate", field="samples")
+    scenario = read_scenario(scenario_file)
+    codes = None if members is None else [code.strip() for code in members.split(",") if code.strip()]
+    params = SolveParams(time_limit=time_limit, seed=seed, workers=1)
+    with executor_for(workers, scheduler) as executor:
+        result = cooperation_of(
+            scenario,
+            codes,
+            method=method,
+            samples=(samples or DEFAULT_SAMPLES) if method == "sampled" else None,
+            seed=seed,
+            params=params,
+            executor=executor,
+        )
+    if out is not None:
+        write_json(out, cooperation_to_dict(result))
+        return
+    _cooperation_table(Console(), scenario, result)
 
 
 #: How each failure reads on stderr and its exit status, the first matching class winning (so

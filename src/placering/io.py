@@ -111,7 +111,7 @@ def region_from_dict(data: Any) -> Region:
     municipalities = []
     for i, m in enumerate(data["municipalities"]):
         entity = f"region municipalities[{i}]"
-        _check_keys(m, entity, ("code", "name", "lat", "lon"), ())
+        _check_keys(m, entity, ("code", "name", "lat", "lon"), ("population",))  # population: design.md section 8
         municipalities.append(_build(Municipality, m, entity))
     roads = []
     for i, r in enumerate(data["roads"]):

@@ -220,6 +220,11 @@ class SolveParams:
             data["tuning"] = self.tuning.to_dict()
         return data
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its parameters-file form: the read-only mappings inside cannot be pickled,
+        # and a sweep sends the caller's parameters to every process or Dask worker.
+        return (_from_dict, (self.to_dict(),))
+
     def digest(self) -> str:
         """A short stable fingerprint: the first 12 hex digits of the SHA-256 of canonical JSON."""
         text = json.dumps(_canonical(self.to_dict()), sort_keys=True, separators=(",", ":"))
@@ -228,3 +233,7 @@ class SolveParams:
     def replace(self, **changes: Any) -> SolveParams:
         """A copy with the given fields changed, leaving ``None`` values out."""
         return attrs.evolve(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _from_dict(data: dict[str, Any]) -> SolveParams:
+    return SolveParams(**data)

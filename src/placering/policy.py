@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
 from placering import _fields as f
 from placering.exceptions import InvalidInputError
 
-__all__ = ["CARE_LEVELS", "KINDS", "TERMS", "KindTable", "Policy"]
+__all__ = ["CARE_LEVELS", "DEFAULT_UNPLACED_COST", "KINDS", "TERMS", "CostTable", "KindTable", "Policy"]
 
 #: Placement kinds, from what law and budget both prefer to what they both avoid.
 KINDS: tuple[str, ...] = ("kin", "municipal", "consultant", "hvb")
@@ -23,6 +23,9 @@ CARE_LEVELS: tuple[int, ...] = (1, 2, 3, 4)
 
 #: Model defaults from domain.md section 2.2 (kr per dygn, all [E]).
 DEFAULT_COSTS = {"kin": 700, "municipal": 800, "consultant": 2500, "hvb": 5500}
+#: What one day of a child left without a placement costs: an emergency place bought outside the
+#: scenario's homes (design.md section 7; [E] the top of the HVB range in domain.md section 2.2).
+DEFAULT_UNPLACED_COST = 8000
 DEFAULT_MAX_KM: dict[str, float | None] = {"kin": None, "municipal": 90, "consultant": 150, "hvb": None}
 DEFAULT_OBJECTIVE = ("unplaced", "hvb", "consultant", "cost", "km")
 
@@ -32,6 +35,8 @@ class KindTable:
     """One value per placement kind, read as ``table["municipal"]``."""
 
     __entity__ = "policy"
+    #: The keys a table holds: the placement kinds.
+    KEYS: ClassVar[tuple[str, ...]] = KINDS
 
     kin: Any
     municipal: Any
@@ -50,18 +55,39 @@ class KindTable:
     ) -> KindTable:
         """The defaults, with the kinds that ``overrides`` names replaced."""
         for kind in overrides or {}:
-            if kind not in KINDS:
-                known = ", ".join(KINDS)
+            if kind not in cls.KEYS:
+                known = ", ".join(cls.KEYS)
                 raise InvalidInputError(
                     f"{field} names unknown kind {kind!r} (known kinds: {known})", entity="policy", field=field
                 )
         values = dict(defaults)
         values.update(overrides or {})
-        return cls(**{kind: values[kind] for kind in KINDS})
+        return cls(**{key: values[key] for key in cls.KEYS if key in values})
+
+
+@attrs.frozen(kw_only=True)
+class CostTable(KindTable):
+    """Costs per dygn: one per placement kind, and ``unplaced``, what a day of a child left
+    without a placement costs (design.md section 7). ``unplaced`` changes no placement: it puts
+    a plan's outcome in kronor (:func:`placering.yearly_cost`)."""
+
+    KEYS: ClassVar[tuple[str, ...]] = (*KINDS, "unplaced")
+
+    unplaced: Any = DEFAULT_UNPLACED_COST
+
+    def to_dict(self) -> dict[str, Any]:
+        """The kinds' costs, and ``unplaced`` only where it is not the default, so that a scenario
+        that never set it is written (and digested) exactly as before the key existed."""
+        data = super().to_dict()
+        if self.unplaced != DEFAULT_UNPLACED_COST:
+            data["unplaced"] = self.unplaced
+        return data
 
 
 def _costs(value: Any) -> Any:
-    return KindTable.with_defaults(DEFAULT_COSTS, value, "costs_per_day") if isinstance(value, Mapping) else value
+    if isinstance(value, KindTable) and not isinstance(value, CostTable):  # a table of the kinds only
+        return CostTable(**value.to_dict())
+    return CostTable.with_defaults(DEFAULT_COSTS, value, "costs_per_day") if isinstance(value, Mapping) else value
 
 
 def _max_km(value: Any) -> Any:
@@ -72,7 +98,7 @@ def _check_table(optional: bool, high: float) -> f.Validator:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, KindTable):
             raise f.fail(instance, attribute.name, f"must map placement kinds to numbers, got {value!r}")
-        for kind in KINDS:
+        for kind in type(value).KEYS:
             item = value[kind]
             if item is None and optional:
                 continue
@@ -109,8 +135,8 @@ class Policy:
 
     __entity__ = "policy"
 
-    costs_per_day: KindTable = attrs.field(
-        factory=lambda: KindTable.with_defaults(DEFAULT_COSTS, None),
+    costs_per_day: CostTable = attrs.field(
+        factory=lambda: CostTable.with_defaults(DEFAULT_COSTS, None),
         converter=_costs,
         validator=_check_table(False, f.MAX_COST),
     )

@@ -20,12 +20,12 @@ from typing import Any
 
 from placering._extras import require
 from placering._report_text import LANGUAGES, words
+from placering.comparison import yearly
 from placering.exceptions import InvalidInputError
 from placering.policy import KINDS
 from placering.reportmap import MapData, borders_of, map_svg, source_line
 from placering.result import Plan
 from placering.scenario import Scenario
-from placering.yearly import unplaced_per_day, yearly_cost
 
 __all__ = [
     "COOPERATION_FORMAT",
@@ -127,12 +127,12 @@ def _headline_and_rows(scenario: Scenario, plan: Plan, lang: str) -> tuple[dict[
     mkr, tkr = _formatters(lang)
     rows = []
     for row in plan.by_municipality(scenario):
-        year = yearly_cost(row.cost_per_day, row.unplaced, scenario.policy)
+        year = yearly(row.cost_per_day, row.unplaced, scenario.policy)
         rows.append({"name": row.name, "code": row.code, "children": row.children, "placements": dict(row.placements),
                      "unplaced": row.unplaced, "yearly": mkr(year),
                      "per_child": tkr(year / row.children if row.children else None)})
     placements = Counter(a.kind for a in plan.assignments)
-    year = yearly_cost(plan.totals.cost_per_day, plan.totals.unplaced, scenario.policy)
+    year = yearly(plan.totals.cost_per_day, plan.totals.unplaced, scenario.policy)
     children = len(scenario.children)
     headline = {"children": children, "placements": {k: placements[k] for k in KINDS}, "unplaced": len(plan.unplaced),
                 "yearly": mkr(year), "per_child": tkr(year / children if children else None)}
@@ -283,7 +283,7 @@ def _map_data(scenario: Scenario, plan: Plan, marks: list[tuple[str, str]]) -> M
     shade = {}
     for row in plan.by_municipality(scenario):
         if row.children:
-            shade[row.code] = yearly_cost(row.cost_per_day, row.unplaced, scenario.policy) / row.children
+            shade[row.code] = yearly(row.cost_per_day, row.unplaced, scenario.policy) / row.children
     flows: Counter[tuple[str, str]] = Counter()
     for a in plan.assignments:
         start, end = scenario.child(a.child).municipality, scenario.home(a.home).municipality
@@ -328,7 +328,7 @@ def render_report(
     headline, rows = _headline_and_rows(scenario, plan, lang)
     region = scenario.region.name.capitalize() if scenario.region.name.islower() else scenario.region.name
     status = w.get(f"status.{plan.status}", plan.status)
-    unplaced_price = _number(unplaced_per_day(scenario.policy), 0, lang)
+    unplaced_price = _number(scenario.policy.costs_per_day.unplaced, 0, lang)
     context = {
         "lang": lang,
         "w": w,

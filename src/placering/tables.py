@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from placering._extras import require
+from placering.comparison import yearly
 from placering.exceptions import InvalidInputError
 from placering.region import Region
 from placering.result import Plan
 from placering.scenario import Scenario
-from placering.yearly import yearly_cost
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -486,7 +486,7 @@ def _plan_rows(scenario: Scenario, plan: Plan) -> dict[str, tuple[list[str], lis
         [[u.child, municipality.get(u.child), "; ".join(u.reasons)] for u in plan.unplaced],
     )
     totals = plan.totals.to_dict()
-    year = yearly_cost(plan.totals.cost_per_day, plan.totals.unplaced, scenario.policy)
+    year = yearly(plan.totals.cost_per_day, plan.totals.unplaced, scenario.policy)
     total_rows: list[list[Any]] = [["status", plan.status], *([k, v] for k, v in totals.items())]
     total_rows.append(["yearly_cost", year])
     total_rows += [[f"bound.{k}", v] for k, v in plan.bounds.items()]
@@ -505,7 +505,7 @@ def _plan_rows(scenario: Scenario, plan: Plan) -> dict[str, tuple[list[str], lis
 def _municipality_rows(scenario: Scenario, plan: Plan) -> list[dict[str, Any]]:
     rows = []
     for row in plan.by_municipality(scenario):
-        year = yearly_cost(row.cost_per_day, row.unplaced, scenario.policy)
+        year = yearly(row.cost_per_day, row.unplaced, scenario.policy)
         rows.append(
             {
                 "code": row.code,

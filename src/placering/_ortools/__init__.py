@@ -12,14 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from placering._ortools.engines import FlowResult, StageModel, StageResult, min_cost_flow, ortools_version
+    from placering._ortools.lp import LinearResult, linear_minimum
     from placering._ortools.mip import AssignmentResult, assignment_minimum
 
 __all__ = [
     "AssignmentResult",
     "FlowResult",
+    "LinearResult",
     "StageModel",
     "StageResult",
     "assignment_minimum",
+    "linear_minimum",
     "min_cost_flow",
     "ortools_version",
 ]
@@ -29,6 +32,8 @@ _MODULE_OF = {
     "FlowResult": "engines",
     "StageModel": "engines",
     "StageResult": "engines",
+    "LinearResult": "lp",
+    "linear_minimum": "lp",
     "assignment_minimum": "mip",
     "min_cost_flow": "engines",
     "ortools_version": "engines",

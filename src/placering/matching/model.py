@@ -30,7 +30,17 @@ from placering.eligibility import arc_pairs
 from placering.program import BinaryProgram, LinearTerm
 from placering.scenario import Scenario
 
-__all__ = ["ARC_TERMS", "Arcs", "MatchingModel", "Unit", "all_arcs", "build_matching", "stage_term", "stages_of"]
+__all__ = [
+    "ARC_TERMS",
+    "Arcs",
+    "MatchingModel",
+    "Unit",
+    "all_arcs",
+    "build_matching",
+    "stage_term",
+    "stages_of",
+    "term_ranges",
+]
 
 
 #: Largest value a merged stage's weighted objective may reach. CP-SAT is exact in int64,
@@ -162,12 +172,6 @@ def all_arcs(scenario: Scenario) -> Arcs:
         "cost": cost_units[ah],
         "km": km_units[origin[au], at[ah]] if len(au) else np.zeros(0, dtype=np.int64),
     }
-    # The range of a term bounds its value over every feasible plan: what each unit adds at most.
-    ranges = {"unplaced": int(size.sum())}
-    for name, values in per_child.items():
-        most = np.zeros(len(units), dtype=np.int64)
-        np.maximum.at(most, au, size[au] * values)
-        ranges[name] = int(most.sum())
     return Arcs(
         units=tuple(units),
         unit=au,
@@ -176,8 +180,18 @@ def all_arcs(scenario: Scenario) -> Arcs:
         unit_size=size,
         free_places=free_places,
         scales={"cost": cost_scale, "km": region.km_scale},
-        ranges=ranges,
+        ranges=term_ranges(len(units), au, size, per_child),
     )
+
+
+def term_ranges(n_units: int, au: np.ndarray, size: np.ndarray, per_child: Mapping[str, np.ndarray]) -> dict[str, int]:
+    """The range of each term over every plan of these arcs: what each unit adds at most."""
+    ranges = {"unplaced": int(size.sum())}
+    for name, values in per_child.items():
+        most = np.zeros(n_units, dtype=np.int64)
+        np.maximum.at(most, au, size[au] * values)
+        ranges[name] = int(most.sum())
+    return ranges
 
 
 def build_matching(scenario: Scenario, *, arcs: Arcs | None = None, keep: np.ndarray | None = None) -> MatchingModel:
