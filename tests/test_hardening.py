@@ -544,5 +544,5 @@ def test_the_demo_summary_says_what_unplaced_means_and_costs(invoke: Invoke, tmp
     result = invoke("demo", "--out", str(tmp_path / "demo"))
     assert 0 == result.returncode, result.stderr
     assert "Unplaced means that no home of the scenario can take the child" in " ".join(result.stdout.split())
-    priced = SimpleNamespace(policy=SimpleNamespace(costs_per_day={"unplaced": 8000}))
+    priced = SimpleNamespace(policy=SimpleNamespace(costs_per_day=SimpleNamespace(unplaced=8000)))
     assert "8 000 kr per day that is 24 000 kr per day for 3" in cli._unplaced_note(priced, 3)  # type: ignore[arg-type]

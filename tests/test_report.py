@@ -16,8 +16,8 @@ import pytest
 
 import placering
 from conftest import Outcome
+from placering.comparison import yearly as yearly_cost
 from placering.report import render_report, write_report
-from placering.yearly import DEFAULT_UNPLACED_PER_DAY, yearly_cost
 
 DATA = Path(__file__).parent / "data"
 DALARNA_CODES = {
@@ -114,7 +114,7 @@ def test_cooperation_recruitment_and_marginal_parts() -> None:
 
 def test_yearly_cost_prices_unplaced_children() -> None:
     policy = placering.Policy()
-    assert yearly_cost(1000, 2, policy) == 365 * (1000 + 2 * DEFAULT_UNPLACED_PER_DAY)
+    assert yearly_cost(1000, 2, policy) == 365 * (1000 + 2 * 8000)  # the default price (design.md section 7)
 
 
 def test_report_written_owner_only(tmp_path: Path) -> None:
