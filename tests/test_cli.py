@@ -40,7 +40,7 @@ def assert_one_line_error(result: Outcome, *parts: str, status: int = 2) -> None
     assert lines[0].startswith("error: ")
     assert "Traceback" not in result.stderr
     for part in parts:
-        assert part in lines[0]
+        assert part in lines[0], (part, lines[0])
 
 
 # --- through the installed script: one test per exit status and kind of outcome -------------

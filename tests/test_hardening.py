@@ -21,6 +21,7 @@ import pytest
 import placering
 from conftest import Outcome, scenario_data
 from placering import explain
+from test_cli import assert_one_line_error as _one_line
 
 
 def _group(n: int, hvb: int) -> placering.Scenario:
@@ -87,17 +88,6 @@ def _write(tmp_path: Path, text: str, name: str = "s.json") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def _one_line(result: Outcome, *parts: str, status: int = 2) -> None:
-    """Exit ``status``, one stderr line starting 'error:' that names every part, no traceback."""
-    assert result.returncode == status, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr
-    for part in parts:
-        assert part in lines[0], (part, lines[0])
 
 
 Invoke = Callable[..., Outcome]
