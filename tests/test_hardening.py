@@ -244,9 +244,11 @@ def test_markup_in_ids_names_and_paths_is_shown_as_it_is(tmp_path: Path, invoke:
     result = invoke("solve", str(path))
 
     assert 0 == result.returncode, result.stderr
-    assert "For example [bold]C1 in [/]HV:cat:" in result.stdout
-    assert "Alby[red]" in result.stdout
-    assert "[bold]in[/]s.json" in result.stdout
+    words = " ".join(result.stdout.split())  # as read, whatever the terminal's width wraps
+    assert "For example [bold]C1 in [/]HV:cat:" in words
+    assert "Alby[red]" in words
+    # The table's title folds a long path at the table's width, wherever the temporary folder puts it.
+    assert "[bold]in[/]s.json" in result.stdout.replace("\n", "")
 
 
 # --- 7. requests that eat the machine ------------------------------------------------------------
