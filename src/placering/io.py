@@ -323,9 +323,16 @@ def region_to_dict(region: Region) -> dict[str, Any]:
     """The region as an inline object (municipalities and roads)."""
     return {
         "name": region.name,
-        "municipalities": [{"code": m.code, "name": m.name, "lat": m.lat, "lon": m.lon} for m in region.municipalities],
+        "municipalities": [_municipality_dict(m) for m in region.municipalities],
         "roads": [{"from": r.a, "to": r.b, "km": whole(r.km)} for r in region.roads],
     }
+
+
+def _municipality_dict(m: Municipality) -> dict[str, Any]:
+    data: dict[str, Any] = {"code": m.code, "name": m.name, "lat": m.lat, "lon": m.lon}
+    if m.population is not None:  # cost shares by population need it (design.md section 8)
+        data["population"] = m.population
+    return data
 
 
 def _is_shipped(region: Region) -> bool:
@@ -385,7 +392,13 @@ def scenario_to_dict(scenario: Scenario, *, inline_region: bool = False) -> dict
 def scenario_digest(scenario: Scenario) -> str:
     """The SHA-256 (hex) of the scenario's canonical JSON: a fingerprint that a best-known
     optimum stores, so that a change in the generator's output is noticed, not silently compared."""
-    text = json.dumps(scenario_to_dict(scenario), sort_keys=True)
+    data = scenario_to_dict(scenario)
+    if isinstance(data["region"], dict):
+        # Populations only share costs (design.md section 8); no placement depends on them, so the
+        # fingerprint of the placement instance leaves them out (as files written before had them).
+        for m in data["region"]["municipalities"]:
+            m.pop("population", None)
+    text = json.dumps(data, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
