@@ -146,9 +146,11 @@ def _own_limit(child: Child) -> float:
     return math.nan if child.max_km is None else float(child.max_km)
 
 
-def distance_limit(scenario: Scenario, child: Child, kind: str) -> float | None:
-    """Rule 5: how far from ``child`` a home of ``kind`` may lie, ``None`` for any distance."""
-    limit = float(_limit(np.int64(KIND_CODE[kind]), np.float64(_own_limit(child)), _policy_km(scenario)))
+def distance_limit(scenario: Scenario, child: Child, kind: str, policy_km: np.ndarray | None = None) -> float | None:
+    """Rule 5: how far from ``child`` a home of ``kind`` may lie, ``None`` for any distance.
+    ``policy_km``: the policy's limits as :class:`Facts` holds them, to save building them."""
+    limits = _policy_km(scenario) if policy_km is None else policy_km
+    limit = float(_limit(np.int64(KIND_CODE[kind]), np.float64(_own_limit(child)), limits))
     return None if math.isnan(limit) else limit
 
 
