@@ -511,3 +511,17 @@ def test_out_of_time_a_solve_returns_the_rounded_flow_with_its_curve() -> None:
     assert exact.totals.unplaced <= plan.totals.unplaced < len(scenario.children) // 4
     assert plan.solver.progress and all(p.bound <= p.value for p in plan.solver.progress)
     assert plan.bounds["unplaced"] <= exact.totals.unplaced
+
+
+def test_the_mip_takes_a_part_whose_face_has_no_arc() -> None:
+    """A part's optimal face may leave it no arc at all (every unit unplaced): the MIP then
+    proves that plan instead of failing (it once raised from a zip over the homes it touches)."""
+    none = np.zeros(0, dtype=np.int64)
+    result = _ortools.assignment_minimum(
+        unit_size=np.array([1, 2]), arc_unit=none, arc_home=none, arc_cost=none,
+        unplaced_cost=np.array([3, 5]), unplaced_open=np.array([True, True]),
+        home_capacity=np.array([1]), home_full=np.array([False]),
+    )  # fmt: skip
+    assert result.proven
+    assert [-1, -1] == result.choice.tolist()
+    assert 1 * 3 + 2 * 5 == result.objective
