@@ -206,11 +206,14 @@ def scenarios(**kwargs: Any) -> st.SearchStrategy[placering.Scenario]:
 
 
 @st.composite
-def crowded_families(draw: st.DrawFn, places: tuple[int, ...] = (1, 1, 2, 3)) -> dict[str, Any]:
+def crowded_families(
+    draw: st.DrawFn, places: tuple[int, ...] = (1, 1, 2, 3), singles: tuple[int, int] = (0, 0)
+) -> dict[str, Any]:
     """Two or three sibling groups of 2-3 against one to three family homes and a larger
     consultant or HVB home: the cheap places come in pieces smaller than the groups, so the
     flow relaxation splits a group in most examples, and the dive, the branch and bound, the
-    MIP and CP-SAT all get work. ``places``: what a family home's capacity is drawn from."""
+    MIP and CP-SAT all get work. ``places``: what a family home's capacity is drawn from;
+    ``singles``: how many children without siblings to add (drawn after everything else)."""
     towns = ["A", "B"]
     # Small enough for the brute force: two of these side by side still solve in a moment.
     kinds = ["municipal"] * draw(st.integers(1, 3)) + [draw(st.sampled_from(["consultant", "hvb"]))]
@@ -230,6 +233,8 @@ def crowded_families(draw: st.DrawFn, places: tuple[int, ...] = (1, 1, 2, 3)) ->
         for _ in range(draw(st.integers(2, 3))):
             children.append({"id": f"C{len(children)}", "municipality": town, "age": draw(st.integers(5, 15)),
                              "sibling_group": f"S{g}"})
+    for _ in range(draw(st.integers(*singles)) if singles != (0, 0) else 0):
+        children.append({"id": f"C{len(children)}", "municipality": draw(st.sampled_from(towns)), "age": 10})
     return {
         "region": {
             "name": "crowded",

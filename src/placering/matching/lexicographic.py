@@ -166,7 +166,9 @@ class _Run:
         lower = 0 if stage is None else stage.lower
         if stage is not None and stage.split:
             # Hold a whole plan from the start: what comes back if the exact search runs out of time.
-            self.consider(complete(self.program, self.n_base, rounded(self.state, stage, self.arcs_of)), k, lower)
+            for eject in (False, True):
+                values = rounded(self.state, stage, self.arcs_of, eject=eject)
+                self.consider(complete(self.program, self.n_base, values), k, lower)
         settled: _Settled | None = None
         if stage is not None and coeff is not None:
             settled = self.by_flow(k, term, stage, coeff)
