@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 import attrs
+import numpy as np
 
 from placering import _ortools
 from placering.exceptions import SolverError
@@ -132,11 +133,16 @@ class _Run:
     proven: int = 0
     bound: int | None = None
     finished_by: str = "branch and bound"  # what settled every stage at once, if anything did
+    n_base: int = attrs.field(init=False, default=0)  # arc and unplaced variables: no sibling mark
+    best_vector: tuple[int, ...] | None = None  # the stage values of ``best_vector_of``
+    best_vector_of: list[int] | None = None
+    arrays: dict[int, tuple[np.ndarray, np.ndarray] | None] = attrs.field(factory=dict)  # see ``value``
     #: (perf_counter, stage, the best plan's value there, the stage's bound) whenever the best
     #: plan improves or a stage is proven: the anytime curve.
     progress: list[tuple[float, int, int, int]] = attrs.field(factory=list)
 
     def __attrs_post_init__(self) -> None:
+        self.n_base = self.state.n_arcs + len(self.state.unit_size)
         if self.incumbent is not None:
             self.known = self.best = complete(self.program, self.n_base, self.incumbent)
             self.following = True
@@ -145,9 +151,6 @@ class _Run:
     def program(self) -> BinaryProgram:
         return self.state.program
 
-    @property
-    def n_base(self) -> int:
-        return self.state.n_arcs + len(self.state.unit_size)
 
     def left(self) -> float | None:
         return None if self.deadline is None else self.deadline - time.perf_counter()
@@ -186,9 +189,14 @@ class _Run:
     def consider(self, values: list[int], k: int, lower: int) -> None:
         """Keep ``values`` as the best plan when it is lexicographically better over all stages,
         and note its value in stage ``k`` against that stage's bound ``lower``."""
+        array = np.asarray(values, dtype=np.int64)
         if self.best is not None:
-            for term in self.stages:
-                new, old = term.evaluate(values), term.evaluate(self.best)
+            if self.best_vector is None or self.best_vector_of is not self.best:
+                best = np.asarray(self.best, dtype=np.int64)
+                self.best_vector = tuple(self.value(i, best) for i in range(len(self.stages)))
+                self.best_vector_of = self.best
+            for i, old in enumerate(self.best_vector):
+                new = self.value(i, array)
                 if new != old:
                     if new > old:
                         return
@@ -196,10 +204,25 @@ class _Run:
             else:
                 return
         self.best = values
-        self.progress.append((time.perf_counter(), k, self.stages[k].evaluate(values), lower))
+        self.best_vector = None
+        self.progress.append((time.perf_counter(), k, self.value(k, array), lower))
+
+    def value(self, k: int, values: np.ndarray) -> int:
+        """Stage ``k``'s term at ``values`` (0 or 1 each), in numpy where int64 holds every
+        partial sum exactly, else in Python integers: rounding compares whole plans often."""
+        if k not in self.arrays:
+            term = self.stages[k]
+            coeffs = np.asarray(term.coeffs, dtype=object)
+            exact = int(np.abs(coeffs).sum()) < 2**62 if len(coeffs) else True
+            self.arrays[k] = (np.asarray(term.vars, dtype=np.int64), coeffs.astype(np.int64)) if exact else None
+        found = self.arrays[k]
+        if found is None:
+            return self.stages[k].evaluate(values.tolist())
+        variables, coeffs = found
+        return int(coeffs @ values[variables])
 
     def flowable(self, term: LinearTerm) -> bool:
-        return self.strategy == "flow" and all(v < self.n_base for v in term.vars)
+        return self.strategy == "flow" and max(term.vars, default=-1) < self.n_base
 
     def by_flow(self, k: int, term: LinearTerm, stage: FlowStage, coeff: Costs) -> _Settled | None:
         """The stage by its flow: the incumbent at the flow's bound, a whole flow, or the flow's
@@ -227,7 +250,7 @@ class _Run:
         """
         later = self.stages[k:]
         coeffs = None
-        if all(v < self.n_base for t in later for v in t.vars):
+        if all(max(t.vars, default=-1) < self.n_base for t in later):
             coeffs = [per_flow(t, self.state.n_arcs, self.state.arc_unit, self.state.unit_size) for t in later]
         # On a column generation round's incumbent the searches would only repeat the MIP.
         hinted = self.known is not None and self.following and coeffs is not None
