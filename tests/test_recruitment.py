@@ -270,6 +270,6 @@ def test_a_home_no_child_may_use_takes_the_base_plan_without_a_solve(
         raise AssertionError("the variant was solved")
 
     monkeypatch.setattr(placering.recruitment, "outcome_of", no_solve)
-    table = marginal_values(scenario, [rare])
+    table = marginal_values(scenario, [rare], ["A", "B", "C"])
     assert [row.outcome.totals for row in table.rows] == [expected] * 3
     assert all(row.yearly_saving == 0 for row in table.rows)
