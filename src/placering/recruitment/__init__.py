@@ -9,7 +9,9 @@ take back into own management.
   children kept), solved and ranked the same way.
 
 Variants go through a sweep (:mod:`placering.sweep`), so any ``Executor`` solves them. Each is a
-plain solve without explanations, except where its program is provably the base's: a home no
+plain solve without explanations (where every optimal plan has the same totals, by column
+generation with each split part sent straight to its MIP: :data:`VARIANT_TUNING`), except
+where its program is provably the base's: a home no
 child may use (rules 1-6, the places it has) adds no arc and removes none, so the variant's
 0-1 program is the base's and the base's plan is optimal in it; where every optimal plan has
 the same totals (:func:`fixed_totals`) and no time limit applies, such a variant takes the base
@@ -31,7 +33,7 @@ from placering.cooperation.shares import kr
 from placering.exceptions import InvalidInputError
 from placering.homes import Home
 from placering.matching.model import Arcs, all_arcs
-from placering.params import SolveParams
+from placering.params import SolveParams, Tuning
 from placering.recruitment.profiles import (
     DEFAULT_RECRUITMENT_COST,
     PROFILES_FORMAT,
@@ -71,6 +73,11 @@ CONVERSION_FORMAT = "placering.conversion/1"
 
 #: ``cost_per_day`` of a consultant home taken back into own management [E: domain.md 2.2, förstärkt own home].
 DEFAULT_CONVERTED_COST = 1200.0
+
+#: How a variant is solved when every optimal plan has the same totals and the caller left the
+#: tuning alone: column generation at every size and each split part straight to its MIP, which
+#: prove the same optimum as the default route, in about 60 % of its time on the demo year.
+VARIANT_TUNING = Tuning(price_above=0, part_branch_budget=0)
 
 #: The objective terms that, all minimised, leave every plan total fixed.
 _TOTAL_TERMS = ("unplaced", "hvb", "consultant", "cost", "km")
@@ -162,13 +169,17 @@ class _Variants:
     def __call__(self, tasks: Sequence[Any]) -> list[Outcome]:
         shortcut = fixed_totals(self.scenario) and self.params.time_limit is None and self.base.status == "optimal"
         base_arcs = all_arcs(self.scenario) if shortcut else None
+        params = self.params
+        if shortcut and params.tuning == Tuning():
+            # Any exact optimum has the plain solve's totals here, so take the faster route.
+            params = params.replace(tuning=VARIANT_TUNING)
         out = []
         for task in tasks:
             variant, index = self.variant(task)
             outcome = None
             if base_arcs is not None:
                 outcome = self._unchanged(variant, index, base_arcs)
-            out.append(outcome if outcome is not None else outcome_of(variant, self.params))
+            out.append(outcome if outcome is not None else outcome_of(variant, params))
         return out
 
     def _unchanged(self, variant: Scenario, index: int, base_arcs: Arcs) -> Outcome | None:
