@@ -53,6 +53,7 @@ __all__ = [
     "MARGINAL_FORMAT",
     "PROFILES_FORMAT",
     "Conversion",
+    "Conversions",
     "MarginalRow",
     "MarginalTable",
     "Profile",
