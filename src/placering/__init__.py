@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     )
     from placering.params import SolveParams, Tuning
     from placering.policy import KINDS, TERMS, Policy
+    from placering.recruitment import Profile, conversions, marginal_values, read_profiles
     from placering.region import Municipality, Region, Road
     from placering.result import (
         Assignment,
@@ -63,6 +64,7 @@ _HOMES = {
     "Outcome": "placering.sweep",
     "PlaceringError": "placering.exceptions",
     "Plan": "placering.result",
+    "Profile": "placering.recruitment",
     "PlanComparison": "placering.comparison",
     "Policy": "placering.policy",
     "Region": "placering.region",
@@ -86,6 +88,9 @@ _HOMES = {
     "exclusion": "placering.eligibility",
     "generate": "placering.synth",
     "load_region": "placering.io",
+    "conversions": "placering.recruitment",
+    "marginal_values": "placering.recruitment",
+    "read_profiles": "placering.recruitment",
     "municipality_yearly_costs": "placering.comparison",
     "plan_from_dict": "placering.io",
     "plan_to_dict": "placering.io",
@@ -143,6 +148,7 @@ __all__ = [
     "Plan",
     "PlanComparison",
     "Policy",
+    "Profile",
     "Region",
     "Road",
     "Scenario",
@@ -156,6 +162,7 @@ __all__ = [
     "Violation",
     "check_plan",
     "compare_plans",
+    "conversions",
     "cooperate",
     "cooperation_to_dict",
     "eligible",
@@ -163,10 +170,12 @@ __all__ = [
     "exclusion",
     "generate",
     "load_region",
+    "marginal_values",
     "municipality_yearly_costs",
     "plan_from_dict",
     "plan_to_dict",
     "read_plan",
+    "read_profiles",
     "read_scenario",
     "restrict",
     "scenario_digest",

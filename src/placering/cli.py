@@ -1,4 +1,5 @@
-"""The ``placering`` command: ``demo``, ``solve``, ``generate`` and ``report`` (design.md sections 4 and 10).
+"""The ``placering`` command: ``demo``, ``solve``, ``generate``, ``report``, ``cooperate`` and ``recruit``
+(design.md sections 4 and 8-10).
 
 Exit status 0 on success (unplaced children are a result, not an error), 2 on invalid input
 (one line on stderr naming the file, the entity and the field, and no output file), 1 on
@@ -378,6 +379,30 @@ class Terminated(BaseException):
     on Ctrl-C: a BaseException, so that no ``except Exception`` swallows it."""
 
 
+sweep_workers_option = click.option(
+    "--workers", type=click.IntRange(1, 256), default=1, show_default=True,
+    help="Local processes solving the variants of a sweep; 1 solves in this process.",
+)
+scheduler_option = click.option(
+    "--scheduler", default=None, help="Address of a Dask scheduler to solve on (the dask extra)."
+)
+members_option = click.option(
+    "--members", default=None,
+    help="Member municipalities' codes, comma-separated.  [default: every one with a child or an own home]",
+)
+
+
+def _one_executor(workers: int, scheduler: str | None, command: str) -> None:
+    """A sweep runs on local processes or on a Dask scheduler, not both."""
+    if workers > 1 and scheduler is not None:
+        raise InvalidInputError("give either --workers or --scheduler, not both", entity=command)
+
+
+def _member_codes(members: str | None) -> list[str] | None:
+    """``--members A,B,C`` as codes; ``None`` for the default members (design.md section 8)."""
+    return None if members is None else [code.strip() for code in members.split(",") if code.strip()]
+
+
 #: Random member orders ``cooperate --method sampled`` draws when ``--samples`` is not given.
 DEFAULT_SAMPLES = 200
 
@@ -429,17 +454,15 @@ def _cooperation_table(console: Console, scenario: Scenario, result: Any) -> Non
 
 @app.command()
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
-@click.option("--members", default=None,
-              help="Member municipalities' codes, comma-separated.  [default: every one with a child or an own home]")
+@members_option
 @click.option("--method", type=click.Choice(["exact", "sampled"]), default="exact", show_default=True,
               help="Every coalition, or random member orders.")
 @click.option("--samples", type=click.IntRange(min=1), default=None,
               help=f"Random member orders for --method sampled.  [default: {DEFAULT_SAMPLES}]")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the member orders and of every solve.")
-@click.option("--workers", type=click.IntRange(1, 256), default=1, show_default=True,
-              help="Local processes solving coalitions; 1 solves in this process.")
-@click.option("--scheduler", default=None, help="Address of a Dask scheduler to solve on (the dask extra).")
+@sweep_workers_option
+@scheduler_option
 @time_limit_option
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write the placering.cooperation/1 file here.")
@@ -459,12 +482,11 @@ def cooperate(
     from placering.cooperation import cooperation_to_dict
     from placering.sweep import executor_for
 
-    if workers > 1 and scheduler is not None:
-        raise InvalidInputError("give either --workers or --scheduler, not both", entity="cooperate")
+    _one_executor(workers, scheduler, "cooperate")
     if samples is not None and method != "sampled":
         raise InvalidInputError("--samples needs --method sampled", entity="cooperate", field="samples")
     scenario = read_scenario(scenario_file)
-    codes = None if members is None else [code.strip() for code in members.split(",") if code.strip()]
+    codes = _member_codes(members)
     params = SolveParams(time_limit=time_limit, seed=seed, workers=1)
     with executor_for(workers, scheduler) as executor:
         result = cooperation_of(
@@ -480,6 +502,121 @@ def cooperate(
         write_json(out, cooperation_to_dict(result))
         return
     _cooperation_table(Console(), scenario, result)
+
+
+def _change(value: float) -> str:
+    return "0" if not value else f"{value:+,.0f}".replace(",", " ")
+
+
+def _status_note(console: Console, rows: Any) -> None:
+    unproven = sum(r.outcome.status != "optimal" for r in rows)
+    if unproven:
+        console.print(f"{unproven} variants were not proven optimal (time limit): their savings are not certain.")
+
+
+def _marginal_table(console: Console, scenario: Scenario, result: Any) -> None:
+    """One row per member and profile, largest saving first: the change in the totals and the saving."""
+    table = Table(title=f"Value of one more home: {len(result.members)} municipalities x {len(result.profiles)} "
+                        f"profiles, kr per year", title_justify="left", pad_edge=False, box=None)
+    for label in ("municipality", "profile"):
+        table.add_column(label)
+    for label in ("unplaced", "HVB", "consult.", "kr/day", "km", "saving/year"):
+        table.add_column(label, justify="right")
+    for row in result.rows:
+        c = row.change
+        table.add_row(
+            Text(f"{scenario.region.name_of(row.municipality)} ({row.municipality})"), Text(row.profile),
+            *(_change(c[k]) for k in ("unplaced", "hvb", "consultant", "cost_per_day", "km")),
+            _kr(row.yearly_saving),
+        )
+    console.print(table)
+    console.print(f"Base: {_kr(result.base.yearly_cost)} kr per year ({result.base.status}).")
+    _status_note(console, result.rows)
+
+
+def _conversion_table(console: Console, scenario: Scenario, result: Any) -> None:
+    """One row per consultant home, largest saving first."""
+    table = Table(title=f"Consultant homes taken back at {_kr(result.converted_cost)} kr a day, kr per year",
+                  title_justify="left", pad_edge=False, box=None)
+    for label in ("home", "municipality"):
+        table.add_column(label)
+    for label in ("unplaced", "HVB", "consult.", "kr/day", "km", "saving/year"):
+        table.add_column(label, justify="right")
+    for row in result.rows:
+        c = row.change
+        table.add_row(
+            Text(row.home), Text(f"{scenario.region.name_of(row.municipality)} ({row.municipality})"),
+            *(_change(c[k]) for k in ("unplaced", "hvb", "consultant", "cost_per_day", "km")),
+            _kr(row.yearly_saving),
+        )
+    console.print(table)
+    console.print(f"Base: {_kr(result.base.yearly_cost)} kr per year ({result.base.status}).")
+    _status_note(console, result.rows)
+
+
+@app.command()
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.option("--profiles", "profiles_file", type=click.Path(path_type=Path), default=None,
+              help="A placering.profiles/1 file.  [default: the profiles shipped for Dalarna]")
+@click.option("--marginal", is_flag=True, help="The value of one more home of each profile in each member.")
+@click.option("--convert", is_flag=True, help="Every consultant home taken back into own management.")
+@click.option("--converted-cost", type=float, default=None,
+              help="Kr a day of a converted home, for --convert.  [default: 1 200]")
+@members_option
+@sweep_workers_option
+@scheduler_option
+@time_limit_option
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every solve.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the placering.marginal/1 or placering.conversion/1 file here.")
+def recruit(
+    scenario_file: Path,
+    profiles_file: Path | None,
+    marginal: bool,
+    convert: bool,
+    converted_cost: float | None,
+    members: str | None,
+    workers: int,
+    scheduler: str | None,
+    time_limit: float | None,
+    seed: int,
+    out: Path | None,
+) -> None:
+    """Which new homes, where, are worth what; which consultant homes to take back (design.md section 9)."""
+    from placering import recruitment
+    from placering.sweep import executor_for
+
+    if marginal == convert:
+        raise click.UsageError("give one of --marginal or --convert")
+    if converted_cost is not None and not convert:
+        raise InvalidInputError("--converted-cost is for --convert", entity="recruit", field="converted_cost")
+    if profiles_file is not None and not marginal:
+        raise InvalidInputError("--profiles is for --marginal", entity="recruit", field="profiles")
+    if converted_cost is not None and not 0 <= converted_cost <= 1_000_000:
+        raise InvalidInputError(f"--converted-cost must be 0-1 000 000 kr a day, got {converted_cost:g}",
+                                entity="recruit", field="converted_cost")
+    _one_executor(workers, scheduler, "recruit")
+    if out is not None:
+        _check_out(out, reads=(scenario_file, profiles_file))
+    profiles = recruitment.read_profiles(profiles_file) if profiles_file is not None else None
+    scenario = read_scenario(scenario_file)
+    codes = _member_codes(members)
+    params = SolveParams(time_limit=time_limit, seed=seed, workers=1)
+    console = Console()
+    with executor_for(workers, scheduler) as executor:
+        if marginal:
+            table = recruitment.marginal_values(scenario, profiles, codes, params, executor=executor)
+            if out is not None:
+                write_json(out, recruitment.marginal_to_dict(table))
+                return
+            _marginal_table(console, scenario, table)
+            return
+        cost = recruitment.DEFAULT_CONVERTED_COST if converted_cost is None else converted_cost
+        result = recruitment.conversions(scenario, cost, codes, params, executor=executor)
+    if out is not None:
+        write_json(out, recruitment.conversion_to_dict(result))
+        return
+    _conversion_table(console, scenario, result)
 
 
 #: How each failure reads on stderr and its exit status, the first matching class winning (so

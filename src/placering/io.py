@@ -306,6 +306,13 @@ def _read_json(path: str | os.PathLike[str], top: str = "scenario") -> Any:
     return data
 
 
+# The strict reading above, for the package's other file formats (profiles, design.md section 9).
+check_keys = _check_keys
+list_fields = _list_fields
+construct = _build
+read_json = _read_json
+
+
 def read_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Read and validate a ``placering.scenario/1`` file, an ``.xlsx`` workbook or a folder of
     CSV files (design.md section 10; :mod:`placering.tables`)."""
