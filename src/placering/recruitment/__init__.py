@@ -209,6 +209,20 @@ def _changes(base: Totals, after: Totals) -> dict[str, float]:
     return {key: round(after_d[key] - before_d[key], 6) + 0 for key in TOTAL_KEYS}
 
 
+def _variant_dict(outcome: Outcome, yearly_saving: float, change: Mapping[str, float]) -> dict[str, Any]:
+    """What a marginal or conversion row says of its solved variant (section 9's files)."""
+    data: dict[str, Any] = {
+        "totals": outcome.totals.to_dict(),
+        "change": dict(change),
+        "yearly_cost": kr(outcome.yearly_cost),
+        "yearly_saving": kr(yearly_saving),
+        "status": outcome.status,
+    }
+    if outcome.bounds:
+        data["bounds"] = dict(outcome.bounds)
+    return data
+
+
 @attrs.frozen(kw_only=True)
 class MarginalRow:
     """The scenario plus one home of ``profile`` in ``municipality``, solved."""
@@ -220,18 +234,9 @@ class MarginalRow:
     change: Mapping[str, float]
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "municipality": self.municipality,
-            "profile": self.profile,
-            "totals": self.outcome.totals.to_dict(),
-            "change": dict(self.change),
-            "yearly_cost": kr(self.outcome.yearly_cost),
-            "yearly_saving": kr(self.yearly_saving),
-            "status": self.outcome.status,
-        }
-        if self.outcome.bounds:
-            data["bounds"] = dict(self.outcome.bounds)
-        return data
+        return {"municipality": self.municipality, "profile": self.profile} | _variant_dict(
+            self.outcome, self.yearly_saving, self.change
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -321,18 +326,9 @@ class Conversion:
     change: Mapping[str, float]
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "home": self.home,
-            "municipality": self.municipality,
-            "totals": self.outcome.totals.to_dict(),
-            "change": dict(self.change),
-            "yearly_cost": kr(self.outcome.yearly_cost),
-            "yearly_saving": kr(self.yearly_saving),
-            "status": self.outcome.status,
-        }
-        if self.outcome.bounds:
-            data["bounds"] = dict(self.outcome.bounds)
-        return data
+        return {"home": self.home, "municipality": self.municipality} | _variant_dict(
+            self.outcome, self.yearly_saving, self.change
+        )
 
 
 @attrs.frozen(kw_only=True)
