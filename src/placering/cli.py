@@ -516,36 +516,36 @@ def _status_note(console: Console, rows: Any) -> None:
 
 def _marginal_table(console: Console, scenario: Scenario, result: Any) -> None:
     """One row per member and profile, largest saving first: the change in the totals and the saving."""
-    table = Table(title=f"Value of one more home: {len(result.members)} municipalities x {len(result.profiles)} "
-                        f"profiles, kr per year", title_justify="left", pad_edge=False, box=None)
-    for label in ("municipality", "profile"):
-        table.add_column(label)
-    for label in ("unplaced", "HVB", "consult.", "kr/day", "km", "saving/year"):
-        table.add_column(label, justify="right")
-    for row in result.rows:
-        c = row.change
-        table.add_row(
-            Text(f"{scenario.region.name_of(row.municipality)} ({row.municipality})"), Text(row.profile),
-            *(_change(c[k]) for k in ("unplaced", "hvb", "consultant", "cost_per_day", "km")),
-            _kr(row.yearly_saving),
-        )
-    console.print(table)
-    console.print(f"Base: {_kr(result.base.yearly_cost)} kr per year ({result.base.status}).")
-    _status_note(console, result.rows)
+    title = (f"Value of one more home: {len(result.members)} municipalities x {len(result.profiles)} "
+             f"profiles, kr per year")
+    _variant_table(console, result, title, ("municipality", "profile"),
+                   lambda row: (_place(scenario, row.municipality), Text(row.profile)))
 
 
 def _conversion_table(console: Console, scenario: Scenario, result: Any) -> None:
     """One row per consultant home, largest saving first."""
-    table = Table(title=f"Consultant homes taken back at {_kr(result.converted_cost)} kr a day, kr per year",
-                  title_justify="left", pad_edge=False, box=None)
-    for label in ("home", "municipality"):
+    title = f"Consultant homes taken back at {_kr(result.converted_cost)} kr a day, kr per year"
+    _variant_table(console, result, title, ("home", "municipality"),
+                   lambda row: (Text(row.home), _place(scenario, row.municipality)))
+
+
+def _place(scenario: Scenario, code: str) -> Text:
+    return Text(f"{scenario.region.name_of(code)} ({code})")
+
+
+def _variant_table(
+    console: Console, result: Any, title: str, labels: tuple[str, str], first: Callable[[Any], tuple[Text, Text]]
+) -> None:
+    """Solved variants, a row each: who they are (``first``), the change in the totals and the saving."""
+    table = Table(title=title, title_justify="left", pad_edge=False, box=None)
+    for label in labels:
         table.add_column(label)
     for label in ("unplaced", "HVB", "consult.", "kr/day", "km", "saving/year"):
         table.add_column(label, justify="right")
     for row in result.rows:
         c = row.change
         table.add_row(
-            Text(row.home), Text(f"{scenario.region.name_of(row.municipality)} ({row.municipality})"),
+            *first(row),
             *(_change(c[k]) for k in ("unplaced", "hvb", "consultant", "cost_per_day", "km")),
             _kr(row.yearly_saving),
         )
