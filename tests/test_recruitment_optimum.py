@@ -309,6 +309,26 @@ def test_a_sibling_home_is_recruited_for_a_group_the_single_homes_would_split() 
     assert_plans_sound(years, profiles, result)
 
 
+def test_two_homes_of_one_profile_in_one_municipality_when_that_pays() -> None:
+    """Two children of A each year, a 25 km limit that keeps B's and C's homes out of reach:
+    the best is two single homes in A, which needs ``max_per_municipality`` of 2; with 1, one
+    child a year is left without a home."""
+    policy = {"max_km": {"municipal": 10, "hvb": 10, "consultant": 10}}
+    years = [
+        placering.scenario_from_dict(scenario_data([], [
+            {"id": f"Y{k}a", "municipality": "A", "age": 6}, {"id": f"Y{k}b", "municipality": "A", "age": 15},
+        ], policy))
+        for k in range(2)
+    ]
+    profiles = (Profile(name="single", kind="municipal", capacity=1, recruitment_cost=100_000),)
+    two = optimal_recruitment(years, profiles, 200_000, members=["A", "B"], max_per_municipality=2)
+    assert two.status == "optimal" and two.recruitment.homes == (("A", "single", 2),)
+    assert two.totals.unplaced == 0 and two.spent == 200_000
+    one = optimal_recruitment(years, profiles, 200_000, members=["A", "B"], max_per_municipality=1)
+    assert one.recruitment.homes == (("A", "single", 1),) and one.totals.unplaced == 2 and one.spent == 100_000
+    assert_plans_sound(years, profiles, one)
+
+
 # --- 2. metamorphic ------------------------------------------------------------------------------
 
 
