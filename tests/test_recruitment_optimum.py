@@ -307,6 +307,11 @@ def test_a_sibling_home_is_recruited_for_a_group_the_single_homes_would_split() 
     assert result.recruitment.homes == (("A", "sibs", 1),)
     assert result.totals.km == 0
     assert_plans_sound(years, profiles, result)
+    # Members default as in section 8 (of the first year): here only A has children or homes.
+    default = optimal_recruitment(years, profiles, 300_000, members=None, max_per_municipality=2)
+    assert default.recruitment == result.recruitment
+    in_b = optimal_recruitment(years, profiles, 300_000, members=["B"], max_per_municipality=2)
+    assert in_b.recruitment.homes == (("B", "sibs", 1),) and in_b.totals.km == 2 * 2 * 20
 
 
 def test_two_homes_of_one_profile_in_one_municipality_when_that_pays() -> None:
