@@ -233,7 +233,7 @@ def _build(
 ) -> _Program:
     """The program over ``years``; with ``short`` (today's plans and a number of arcs), the
     short program: each unit only today's arc and its best few (:func:`_short_list`)."""
-    scales = {name: max(y.cost_scale if name == "cost" else y.region.km_scale for y in years) for name in ("cost", "km")}
+    scales = {"cost": max(y.cost_scale for y in years), "km": max(y.region.km_scale for y in years)}
     program = _Program(years=[], candidates=candidates)
     for k, year in enumerate(years):
         built = _year(year, candidates, program.n_vars, scales, None if short is None else (short[0][k], short[1]))
@@ -272,7 +272,9 @@ def _places(program: _Program, y: _Year) -> None:
             program.rows.append(_row(into, [m.units[m.arc_unit[a]].size for a in into], y.offset, [z], -cap))
 
 
-def _row(arcs: Sequence[int], coeffs: Sequence[int], offset: int, zs: Sequence[int], per_z: int) -> tuple[LinearTerm, int, int]:
+def _row(
+    arcs: Sequence[int], coeffs: Sequence[int], offset: int, zs: Sequence[int], per_z: int
+) -> tuple[LinearTerm, int, int]:
     """``sum(coeffs * x[arcs]) + per_z * sum(z) <= 0``."""
     term = LinearTerm(vars=(*(a + offset for a in arcs), *zs), coeffs=(*coeffs, *([per_z] * len(zs))))
     return term, -(2**62), 0
@@ -491,7 +493,8 @@ def _search(
     counts = [sum(values[v] for v in zs) for zs in program.z]
     # The least spending is a choice among optima, not a term: the optimum is proven once every
     # term is, whether or not the spending was.
-    done = _proven_terms(stages, proven, bound, _stage_term(terms, stages[-1]).evaluate(values) if bound is not None else 0)
+    last = _stage_term(terms, stages[-1]).evaluate(values) if bound is not None else 0
+    done = _proven_terms(stages, proven, bound, last)
     return counts, done, _Stages(values=values, stages=stages, proven=proven, bound=bound)
 
 
@@ -526,7 +529,9 @@ def _into_homes(units: Sequence[Sequence[int]], capacity: int, homes: int) -> li
     return where
 
 
-def _home_of(y: _Year, candidates: Sequence[_Candidate], counts: Sequence[int], values: Sequence[int]) -> dict[str, str]:
+def _home_of(
+    y: _Year, candidates: Sequence[_Candidate], counts: Sequence[int], values: Sequence[int]
+) -> dict[str, str]:
     """Each placed child's home in year ``y`` of the solution ``values``, recruited homes named."""
     scenario, m = y.scenario, y.model
     home_of = {c.id: c.current_home for c in scenario.children if scenario.is_kept(c) and c.current_home}
@@ -542,10 +547,10 @@ def _home_of(y: _Year, candidates: Sequence[_Candidate], counts: Sequence[int], 
         for c in members:
             home_of[scenario.children[c].id] = scenario.homes[j].id
     for i, units in sharing.items():
-        c = candidates[i]
-        for members, k in zip(units, _into_homes(units, c.profile.capacity, counts[i]), strict=True):
+        owner = candidates[i]
+        for members, k in zip(units, _into_homes(units, owner.profile.capacity, counts[i]), strict=True):
             for child in members:
-                home_of[scenario.children[child].id] = recruited_id(c.municipality, c.profile.name, k + 1)
+                home_of[scenario.children[child].id] = recruited_id(owner.municipality, owner.profile.name, k + 1)
     return home_of
 
 
