@@ -334,6 +334,21 @@ def test_two_homes_of_one_profile_in_one_municipality_when_that_pays() -> None:
     assert_plans_sound(years, profiles, one)
 
 
+def test_under_prefer_two_single_homes_do_not_hold_a_pair_unsplit() -> None:
+    """``siblings="prefer"``: a pair in A, a budget for one sibling home or two single homes
+    (the same money). Two single homes split the pair; the sibling home does not, so it is the
+    optimum (``split_siblings`` comes right after ``unplaced``)."""
+    kids = [{"id": "a", "municipality": "A", "age": 3, "sibling_group": "S"},
+            {"id": "b", "municipality": "A", "age": 3, "sibling_group": "S"}]
+    year = placering.scenario_from_dict(scenario_data([], kids, {"siblings": "prefer"}))
+    profiles = (Profile(name="single", kind="municipal", capacity=1, recruitment_cost=50_000),
+                Profile(name="sibs", kind="municipal", capacity=2, recruitment_cost=100_000))
+    result = optimal_recruitment([year], profiles, 100_000, members=["A"])
+    assert result.recruitment.homes == (("A", "sibs", 1),), result
+    assert result.totals.split_siblings == 0 and result.totals.unplaced == 0
+    assert_plans_sound([year], profiles, result)
+
+
 # --- 2. metamorphic ------------------------------------------------------------------------------
 
 
