@@ -1,9 +1,8 @@
 """The recruitment plan (design.md section 9): evaluation on demand years, the population and
 greedy baselines, the placering.recruitment/1 file and ``placering recruit --budget``.
 
-Until :func:`placering.recruitment.optimum.optimal_recruitment` is built, the tests that need an
-optimum use :func:`_brute`, an exhaustive search by plain solves (any optimum serves the file and
-command tests; the baselines and the evaluation do not depend on it).
+The plan's optimum is checked here against :func:`_brute`, an exhaustive search by plain solves
+(tests/test_recruitment_optimum.py checks it on many more drawn cases).
 """
 
 from __future__ import annotations
@@ -111,41 +110,6 @@ def _brute(
     return optimum_module.Optimum(status="optimal", recruitment=decision, spent=decision.spent(profiles),
                                   totals=totals, bounds={}, plans=plans, base=base,
                                   seconds=time.perf_counter() - start)
-
-
-def _stand_in(years: Sequence[placering.Scenario], profiles: Sequence[Profile], budget: float, *,
-              members: Iterable[str] | None = None, max_per_municipality: int = 5,
-              params: SolveParams | None = None) -> optimum_module.Optimum:
-    """Some recruitment within the budget (the greedy baseline's), reported as only feasible."""
-    chosen = tuple(members or years[0].region.codes)
-    decision = greedy_recruitment(years, profiles, budget, chosen, max_per_municipality, params)
-    plans = tuple(placering.solve(decision.apply(y, profiles), params, explain=False) for y in years)
-    totals = Totals(**{k: sum(getattr(p.totals, k) for p in plans) for k in
-                       ("unplaced", "hvb", "consultant", "split_siblings", "cost_per_day", "km")})
-    return optimum_module.Optimum(status="feasible", recruitment=decision, spent=decision.spent(profiles),
-                                  totals=totals, bounds={"unplaced": 0}, plans=plans,
-                                  base=tuple(placering.solve(y, params, explain=False) for y in years), seconds=0.0)
-
-
-def _real_optimum_exists() -> bool:
-    try:
-        optimum_module.optimal_recruitment([], PROFILES, 0)
-    except NotImplementedError:
-        return False
-    except Exception:  # refusing no years is what the real one does
-        return True
-    return True
-
-
-@pytest.fixture
-def optimum(monkeypatch: pytest.MonkeyPatch) -> Callable[[Any], None]:
-    """``optimum(stand_in)`` puts ``stand_in`` in the plan's place while the real optimum is not built."""
-
-    def use(stand_in: Any) -> None:
-        if not _real_optimum_exists():
-            monkeypatch.setattr("placering.recruitment.plan.optimal_recruitment", stand_in)
-
-    return use
 
 
 # --- summary and population ---------------------------------------------------------------------
@@ -282,10 +246,22 @@ def test_greedy_takes_a_home_no_child_may_use_as_saving_nothing_without_a_solve(
 # --- the plan and its file ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("budget", "most"), [(150_000, 1), (300_000, 2), (0, 5)])
+def test_the_optimum_is_the_exhaustive_searchs(years: tuple[placering.Scenario, ...], budget: float, most: int) -> None:
+    best = optimum_module.optimal_recruitment(years, PROFILES, budget, members=["A", "C"],
+                                              max_per_municipality=most)
+    brute = _brute(years, PROFILES, budget, members=["A", "C"], max_per_municipality=most)
+    objective = years[0].policy.effective_objective()
+    assert best.status == "optimal"
+    assert best.totals.vector(objective) == pytest.approx(brute.totals.vector(objective))
+    assert best.spent == brute.spent
+    for year, plan in zip(years, best.plans, strict=True):
+        assert placering.check_plan(best.recruitment.apply(year, PROFILES), plan) == []
+
+
 def test_plan_on_scenario_files_matches_the_training_years(
-    years: tuple[placering.Scenario, ...], optimum: Callable[[Any], None]
+    years: tuple[placering.Scenario, ...],
 ) -> None:
-    optimum(_brute)
     plan = recruitment_plan(years, PROFILES, 150_000, members=["A", "C"], max_per_municipality=1)
     data = recruitment_to_dict(plan)
     assert set(data) == {"format", "status", "budget", "spent", "homes", "training", "occupancy", "members",
@@ -334,9 +310,8 @@ def small_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_recruit_budget_writes_the_file_the_report_reads(
-    small_file: Path, tmp_path: Path, invoke: Callable[..., Any], optimum: Callable[[Any], None]
+    small_file: Path, tmp_path: Path, invoke: Callable[..., Any]
 ) -> None:
-    optimum(_stand_in)
     out = tmp_path / "r.json"
     result = invoke("recruit", str(small_file), "--budget", "200000", "--sample", "2", "--holdout", "2",
                     "--members", "2080,2021,2062", "--out", str(out))
