@@ -40,7 +40,7 @@ from placering import _fields as f
 from placering.cooperation.coalition import check_members, default_members
 from placering.exceptions import InvalidInputError
 from placering.homes import Home
-from placering.matching.model import Arcs, MatchingModel, all_arcs, build_matching, stages_of
+from placering.matching.model import Arcs, MatchingModel, all_arcs, build_matching
 from placering.params import SolveParams
 from placering.program import BinaryProgram, LinearTerm
 from placering.recruitment.decision import Recruitment, oere, recruited_id
@@ -290,9 +290,28 @@ def _objective(program: _Program, name: str) -> LinearTerm:
     return LinearTerm(vars=tuple(used), coeffs=tuple(total[v] for v in used))
 
 
-@attrs.frozen
-class _Ranges:
-    ranges: Mapping[str, int]
+#: A stage's weighted objective stays below this: SCIP compares in doubles with tolerances, so
+#: terms are merged only while a stage's values stay small enough to be told apart exactly.
+MIP_STAGE_LIMIT = 2**31
+
+
+def _stages(ranges: Mapping[str, int], names: Sequence[str]) -> list[list[tuple[str, int]]]:
+    """Consecutive terms merged into weighted stages while each weight exceeds the range of
+    everything after it and a stage's values stay below :data:`MIP_STAGE_LIMIT`."""
+    stages: list[list[tuple[str, int]]] = []
+    current: list[tuple[str, int]] = []
+    top = 0
+    for name in names:
+        span = ranges[name]
+        grown = top * (span + 1) + span
+        if current and grown >= MIP_STAGE_LIMIT:
+            stages.append(current)
+            current, grown = [], span
+        current = [(t, w * (span + 1)) for t, w in current] + [(name, 1)]
+        top = grown
+    if current:
+        stages.append(current)
+    return stages
 
 
 def _stage_term(terms: Mapping[str, LinearTerm], stage: Sequence[tuple[str, int]]) -> LinearTerm:
@@ -466,10 +485,8 @@ def _search(
     unit = math.gcd(*costs) or 1
     terms["spent"] = LinearTerm(vars=tuple(v for zs in program.z for v in zs), coeffs=tuple(c // unit for c in costs))
     ranges["spent"] = sum(terms["spent"].coeffs)
-    stages = stages_of(_Ranges(ranges), (*objective, "spent"))  # type: ignore[arg-type]
-    cp = _ortools.StageModel(program.binary())
-    for term, low, high in program.rows:
-        cp.restrict(term, low, high)
+    stages = _stages(ranges, (*objective, "spent"))
+    cp = _ortools.StageMIP(program.binary(), program.rows)
     values = tuple(_hint(program, base))
     proven, bound = 0, None
     began = time.perf_counter()
@@ -477,10 +494,7 @@ def _search(
     for stage in stages:
         stage_term = _stage_term(terms, stage)
         left = None if deadline is None else deadline - time.perf_counter()
-        result = cp.minimise(
-            stage_term, hint=values, time_limit=left, seed=params.seed, workers=params.workers,
-            log=params.log, cpsat=params.cpsat,
-        )
+        result = cp.minimise(stage_term, hint=values, time_limit=left, seed=params.seed, log=params.log)
         log.info("recruitment stage %d: %s %s (bound %s) after %.1f s", proven, "proven" if result.proven else "open",
                  result.objective, result.bound, time.perf_counter() - began)
         if result.values is not None:
