@@ -22,6 +22,7 @@ import placering
 from brute import brute_force
 from conftest import examples, scenario_data
 from placering.exceptions import InvalidInputError
+from placering.matching.model import all_arcs
 from placering.recruitment.decision import Recruitment, oere
 from placering.recruitment.demand import check_years, sampled_years
 from placering.recruitment.optimum import Optimum, optimal_recruitment
@@ -630,3 +631,83 @@ def test_a_budget_just_enough_in_oere_buys_the_home() -> None:
     assert bought.spent == pytest.approx(100_000.1)
     short = optimal_recruitment(years, profiles, 100_000.09, members=["A"])
     assert short.recruitment.homes == () and short.totals.unplaced == 2
+
+
+# --- the priced program: short lists grown by pricing -------------------------------------------
+
+
+@pytest.fixture
+def priced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every program priced from one arc a unit, free to grow as far as a proof needs."""
+    import placering.recruitment.optimum as optimum_module
+
+    monkeypatch.setattr(optimum_module, "FULL_ARCS", 0)
+    monkeypatch.setattr(optimum_module, "GROWN_ARCS", 10**9)
+    monkeypatch.setattr(optimum_module, "SHORT_ARCS", 1)
+
+
+def test_the_priced_program_proves_the_whole_programs_optimum(county: placering.Scenario, priced: None) -> None:
+    years = sampled_years(county, 3, seed=5)
+    profiles = placering.recruitment.default_profiles()
+    members = ["2080", "2081", "2085", "2062"]
+    result = optimal_recruitment(years, profiles, 700_000, members=members)
+    assert result.priced and result.arcs_priced_in > 0, "pricing added no arc: the path was not exercised"
+    import placering.recruitment.optimum as optimum_module
+
+    optimum_module.FULL_ARCS = 10**9  # monkeypatch restores it
+    whole = optimal_recruitment(years, profiles, 700_000, members=members)
+    assert not whole.priced
+    terms = objective(years)
+    assert result.status == whole.status == "optimal"
+    assert same_vector(result.totals.vector(terms), whole.totals.vector(terms))
+    assert result.spent == whole.spent
+    assert_plans_sound(years, profiles, result)
+
+
+@settings(max_examples=examples(20), **SETTINGS)
+@given(tiny_cases())
+def test_priced_tiny_cases_reach_the_enumerated_best(case: dict[str, Any]) -> None:
+    import placering.recruitment.optimum as optimum_module
+
+    saved = optimum_module.FULL_ARCS, optimum_module.GROWN_ARCS, optimum_module.SHORT_ARCS
+    optimum_module.FULL_ARCS, optimum_module.GROWN_ARCS, optimum_module.SHORT_ARCS = 0, 10**9, 1
+    try:
+        result = run(case)
+    finally:
+        optimum_module.FULL_ARCS, optimum_module.GROWN_ARCS, optimum_module.SHORT_ARCS = saved
+    years, profiles = case["years"], case["profiles"]
+    best = enumerate_best(years, profiles, case["budget"], case["members"], case["max_per"])
+    assert result.status == "optimal"
+    # Priced unless siblings="prefer" keeps the program whole or there is no arc to price.
+    if years[0].policy.siblings != "prefer" and any(len(all_arcs(y)) for y in years):
+        assert result.priced
+    assert same_vector(result.totals.vector(objective(years)), best.vector)
+    assert oere(result.spent) == best.least_spent
+    assert_plans_sound(years, profiles, result)
+
+
+def test_a_gap_too_wide_to_close_leaves_a_sound_recruitment_with_certified_bounds(
+    county: placering.Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import placering.recruitment.optimum as optimum_module
+
+    years = sampled_years(county, 3, seed=5)
+    profiles = placering.recruitment.default_profiles()
+    members = ["2080", "2081", "2085", "2062"]
+    proven = optimal_recruitment(years, profiles, 700_000, members=members)
+    monkeypatch.setattr(optimum_module, "FULL_ARCS", 0)
+    monkeypatch.setattr(optimum_module, "GROWN_ARCS", 0)
+    monkeypatch.setattr(optimum_module, "SHORT_ARCS", 1)
+    result = optimal_recruitment(years, profiles, 700_000, members=members)
+    assert result.priced
+    assert_spent(result, profiles, 700_000)
+    assert_plans_sound(years, profiles, result)
+    terms = objective(years)
+    assert lex_leq(proven.totals.vector(terms), result.totals.vector(terms))
+    best = proven.totals.to_dict()
+    for term, bound in result.bounds.items():
+        assert bound <= best[term] + 1e-6, (term, bound, best[term])
+    if result.status == "optimal":
+        assert same_vector(result.totals.vector(terms), proven.totals.vector(terms))
+    else:
+        assert result.bounds

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import attrs
 import numpy as np
 from ortools.linear_solver import linear_solver_pb2, pywraplp
 
@@ -21,7 +22,7 @@ from placering._ortools.engines import StageResult
 from placering.exceptions import SolverError
 from placering.program import BinaryProgram, LinearTerm
 
-__all__ = ["EXACT", "StageMIP"]
+__all__ = ["EXACT", "Relaxation", "StageMIP"]
 
 #: No gap tolerance, and tighter numerics than SCIP's defaults: a stage's values reach 10^7
 #: (20 years of daily costs in kr), where the default feasibility tolerance of 10^-6 let SCIP
@@ -33,6 +34,16 @@ _SCIP = (
 
 #: Objective values below this are exact in a double, the MIP solver's number type.
 EXACT = 2**52
+
+
+@attrs.frozen(kw_only=True)
+class Relaxation:
+    """The LP relaxation's optimum (``None`` when GLOP found none), each row's dual and each
+    variable's reduced cost, such that ``reduced_cost = cost - sum(row coefficient * dual)``."""
+
+    value: float | None
+    duals: np.ndarray
+    reduced_costs: np.ndarray
 
 
 class StageMIP:
@@ -110,6 +121,31 @@ class StageMIP:
         value = term.evaluate(values)
         proven = status == linear_solver_pb2.MPSOLVER_OPTIMAL and value <= bound
         return StageResult(proven=proven, values=values, objective=value, bound=value if proven else min(bound, value))
+
+    def relaxation(self, term: LinearTerm, *, time_limit: float | None) -> Relaxation:
+        """The LP relaxation of the program with ``term`` as objective, by GLOP."""
+        model = linear_solver_pb2.MPModelProto()
+        model.CopyFrom(self.model)
+        for var in model.variable:
+            var.is_integer = False
+            var.objective_coefficient = 0
+        for v, c in zip(term.vars, term.coeffs, strict=True):
+            model.variable[v].objective_coefficient = c
+        model.ClearField("solution_hint")
+        request = linear_solver_pb2.MPModelRequest(
+            model=model, solver_type=linear_solver_pb2.MPModelRequest.GLOP_LINEAR_PROGRAMMING
+        )
+        if time_limit is not None:
+            request.solver_time_limit_seconds = max(time_limit, 0.001)
+        response = linear_solver_pb2.MPSolutionResponse()
+        pywraplp.Solver.SolveWithProto(request, response)
+        if response.status != linear_solver_pb2.MPSOLVER_OPTIMAL:
+            return Relaxation(value=None, duals=np.zeros(0), reduced_costs=np.zeros(0))
+        return Relaxation(
+            value=response.objective_value,
+            duals=np.asarray(response.dual_value, dtype=float),
+            reduced_costs=np.asarray(response.reduced_cost, dtype=float),
+        )
 
     def _check(self, values: Sequence[int]) -> None:
         """Raise unless ``values`` keeps every row of the program, in integers."""

@@ -2,28 +2,18 @@
 member recruits, under a budget, so that the policy's lexicographic objective over the totals
 summed across the demand years is least.
 
-One 0-1 program over all demand years, solved stage by stage as a plan is:
+The program over all demand years (:mod:`placering.recruitment.program`) is minimised stage by
+stage by SCIP, each stage's optimum kept as a bound for the next; last, among equal optima, the
+least money spent. Because a recruited home exists in every year and each year uses it on its
+own, that program is the contract's problem itself, not a relaxation.
 
-- ``z[q, k]`` says that the ``k``-th home of candidate ``q`` (a member and a profile) is
-  recruited, with ``z[q, k + 1] <= z[q, k]`` (the homes are alike, so only their number
-  counts) and ``sum(cost[q] * z[q, k]) <= budget``, counted in whole öre;
-- each year is the matching of :mod:`placering.matching.model` over today's homes and one
-  *candidate home* per ``q``, whose places are ``capacity[q] * sum_k z[q, k]`` in that year.
-  That is exact while every sibling group that could live there is larger than half its
-  places (a ``siblings`` home of 3 takes at most one group of 2 or 3, and singles fill any
-  place): the group count is bounded by the number of homes and the children by the places,
-  and any such filling splits into homes (first fit, groups first, see :func:`_into_homes`).
-  Where a smaller group could share a home, the year gets one home per ``k`` instead, each
-  with ``capacity[q] * z[q, k]`` places;
-- the objective's terms are summed over the years and minimised in stages, each stage's
-  optimum kept as a bound for the next (:func:`placering.matching.model.stages_of` merges
-  terms while the weights stay exact); last, among equal optima, the least money spent.
-
-Because a recruited home exists in every year and each year uses it on its own, this is the
-contract's problem itself, not a relaxation: its optimum is the lexicographic optimum, and a
-stage's bound under a time limit is certified. For a recruitment found but not proven, each
-year is then solved again with it (a plain :func:`placering.solve`), which can only improve
-the totals reported.
+Up to :data:`FULL_ARCS` arcs over all years, the program holds every arc. Above, it starts from
+each unit's few best arcs and grows by pricing (:mod:`placering.recruitment.columns`): per
+stage, the LP relaxation over all arcs gives a certified bound, SCIP the best solution of the
+program so far, and when they differ, every arc priced within their gap joins the program
+before SCIP solves it again, which then proves the stage for all arcs. Under a time limit the
+best recruitment found is returned with the bound of the first stage not proven; each year is
+then solved again with it (a plain :func:`placering.solve`), which can only improve the totals.
 """
 
 from __future__ import annotations
@@ -32,22 +22,40 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
 from placering import _fields as f
 from placering.cooperation.coalition import check_members, default_members
-from placering.exceptions import InvalidInputError
-from placering.homes import Home
-from placering.matching.model import Arcs, MatchingModel, all_arcs, build_matching
+from placering.exceptions import InvalidInputError, SolverError
 from placering.params import SolveParams
-from placering.program import BinaryProgram, LinearTerm
+from placering.program import LinearTerm
+from placering.recruitment.columns import RowIndex, reduced_costs
 from placering.recruitment.decision import Recruitment, oere, recruited_id
 from placering.recruitment.demand import check_years
 from placering.recruitment.profiles import Profile
+from placering.recruitment.program import (
+    Candidate,
+    Keys,
+    Program,
+    Year,
+    YearArcs,
+    base_home,
+    build,
+    candidates_of,
+    objective_terms,
+    short_list,
+    stage_term,
+    stages,
+    year_arcs,
+)
 from placering.result import TOTAL_OF_TERM, Plan, Totals, totals_of
 from placering.scenario import Scenario
+
+if TYPE_CHECKING:
+    from placering._ortools.stage_mip import StageMIP
 
 __all__ = ["DEFAULT_MAX_PER_MUNICIPALITY", "Optimum", "optimal_recruitment"]
 
@@ -56,13 +64,19 @@ log = logging.getLogger(__name__)
 #: The most homes of one profile one municipality recruits, unless said otherwise.
 DEFAULT_MAX_PER_MUNICIPALITY = 5
 
-#: Above this many arcs over all years, CP-SAT is given the short program (measured: the whole
-#: program of 20 demo years, 740 000 variables, gave no solution nor bound in 80 s, while 20
-#: years of 120 children, 51 000 variables, were proven in 160-190 s).
+#: Above this many arcs over all years, the program grows by pricing from a short list
+#: (measured: the whole program of 20 demo years, 740 000 variables, gave SCIP no first stage
+#: in 7 minutes, while 20 years of 120 children, 51 000 variables, were proven in 67 s).
 FULL_ARCS = 200_000
 
-#: Arcs a unit keeps in the short program, into today's homes and into the candidates' each.
+#: A priced program grows to close a stage's gap only while it stays within this many arcs.
+GROWN_ARCS = FULL_ARCS
+
+#: Arcs a unit starts with in a priced program, into today's homes and into the candidates' each.
 SHORT_ARCS = 4
+
+#: Arcs priced below zero that join a year's program in one round of pricing, at most.
+ARCS_PER_ROUND = 20_000
 
 #: The most homes of one profile one municipality may be asked to recruit.
 MAX_PER_MUNICIPALITY = 100
@@ -88,240 +102,12 @@ class Optimum:
     plans: tuple[Plan, ...]
     base: tuple[Plan, ...]
     seconds: float
-
-
-@attrs.frozen
-class _Candidate:
-    """Member ``municipality`` may recruit up to ``most`` homes of ``profile``."""
-
-    municipality: str
-    profile: Profile
-    most: int
-
-    def home(self, k: int) -> Home:
-        return self.profile.home(self.municipality, recruited_id(self.municipality, self.profile.name, k))
-
-
-@attrs.frozen
-class _Year:
-    """One demand year in the program: its matching over today's homes and the candidates'
-    homes, where its variables start, and which of its homes belong to which candidate."""
-
-    scenario: Scenario  # the year with the candidates' homes appended
-    model: MatchingModel
-    offset: int
-    #: ``homes_of[i]``: the indices (in ``scenario.homes``) of candidate ``i``'s homes: one
-    #: shared home, or one per ``k`` (``shared[i]`` says which).
-    homes_of: tuple[tuple[int, ...], ...]
-    shared: tuple[bool, ...]
-
-
-def _shares_exactly(arcs: Arcs, home: int, capacity: int) -> bool:
-    """Whether one home with the places of several stands for them exactly: every group that
-    may use it is larger than half a home, so no two groups ever share one."""
-    units = arcs.unit[arcs.home == home]
-    sizes = arcs.unit_size[units]
-    return bool(np.all((sizes == 1) | (2 * sizes > capacity)))
-
-
-def _short_list(arcs: Arcs, today: int, base_home: np.ndarray, most: int) -> np.ndarray:
-    """Each unit's arc in today's plan and its ``most`` best arcs into today's homes and into
-    the candidates' (by hvb, consultant, cost, then km): the arcs of the short program."""
-    t = arcs.per_child
-    order = np.lexsort((t["km"], t["cost"], t["consultant"], t["hvb"], arcs.unit))
-    keep = arcs.home == base_home[arcs.unit]
-    new = arcs.home >= today
-    for chosen in (~new, new):
-        arcs_of = order[chosen[order]]
-        units = arcs.unit[arcs_of]
-        rank = np.arange(len(arcs_of)) - np.searchsorted(units, units)
-        keep[arcs_of[rank < most]] = True
-    return keep
-
-
-def _year(
-    year: Scenario,
-    candidates: Sequence[_Candidate],
-    offset: int,
-    scales: Mapping[str, int],
-    short: tuple[Plan, int] | None = None,
-) -> _Year:
-    n_today = len(year.homes)
-    shared_try = attrs.evolve(year, homes=[*year.homes, *(c.home(1) for c in candidates)])
-    arcs = all_arcs(shared_try)
-    shared = tuple(_shares_exactly(arcs, n_today + i, c.profile.capacity) for i, c in enumerate(candidates))
-    homes: list[Home] = list(year.homes)
-    homes_of: list[tuple[int, ...]] = []
-    for c, one in zip(candidates, shared, strict=True):
-        start = len(homes)
-        homes.extend([c.home(1)] if one else [c.home(k) for k in range(1, c.most + 1)])
-        homes_of.append(tuple(range(start, len(homes))))
-    scenario = shared_try if all(shared) else attrs.evolve(year, homes=homes)
-    if not all(shared):
-        arcs = all_arcs(scenario)
-    arcs = _common_scales(arcs, scales)
-    # A candidate's places are rows of their own (places times homes recruited), so the
-    # matching gets no row for them: more free places than all its children together.
-    room = len(year.children) + 1
-    free = list(arcs.free_places)
-    for own in homes_of:
-        for j in own:
-            free[j] = room
-    keep = None
-    if short is not None:
-        plan, most = short
-        index = {h.id: j for j, h in enumerate(scenario.homes)}
-        home_of = plan.home_of()
-        base_home = np.asarray(
-            [index.get(home_of.get(scenario.children[u.members[0]].id, ""), -1) for u in arcs.units], dtype=np.int64
-        )
-        keep = _short_list(arcs, len(year.homes), base_home, most)
-    model = build_matching(scenario, arcs=attrs.evolve(arcs, free_places=tuple(free)), keep=keep)
-    return _Year(scenario=scenario, model=model, offset=offset, homes_of=tuple(homes_of), shared=shared)
-
-
-def _common_scales(arcs: Arcs, scales: Mapping[str, int]) -> Arcs:
-    """The arcs with km and costs in the years' common units (each scale a power of ten)."""
-    per_child = dict(arcs.per_child)
-    ranges = dict(arcs.ranges)
-    for name, scale in arcs.scales.items():
-        factor = scales[name] // scale
-        if factor != 1:
-            per_child[name] = per_child[name].astype(np.int64) * factor
-            ranges[name] *= factor
-    return attrs.evolve(arcs, per_child=per_child, scales=dict(scales), ranges=ranges)
-
-
-@attrs.define
-class _Program:
-    """The whole program: the years' matchings side by side, then the ``z[q, k]``."""
-
-    years: list[_Year]
-    candidates: Sequence[_Candidate]
-    n_vars: int = 0
-    z: list[list[int]] = attrs.field(factory=list)
-    rows: list[tuple[LinearTerm, int, int]] = attrs.field(factory=list)
-
-    def binary(self) -> BinaryProgram:
-        exactly_one: list[tuple[int, ...]] = []
-        capacity: list[tuple[LinearTerm, int]] = []
-        implications: list[tuple[int, int]] = []
-        covers: list[tuple[int, tuple[int, ...]]] = []
-        for y in self.years:
-            p, o = y.model.program, y.offset
-            exactly_one.extend(tuple(v + o for v in lits) for lits in p.exactly_one)
-            capacity.extend((_shift(term, o), bound) for term, bound in p.capacity)
-            implications.extend((a + o, b + o) for a, b in p.implications)
-            covers.extend((z + o, tuple(v + o for v in ys)) for z, ys in p.covers)
-        for zs in self.z:
-            implications.extend(zip(zs[1:], zs[:-1], strict=True))  # z[q, k+1] <= z[q, k]
-        return BinaryProgram(
-            n_vars=self.n_vars, exactly_one=tuple(exactly_one), capacity=tuple(capacity),
-            implications=tuple(implications), covers=tuple(covers),
-        )
-
-
-def _shift(term: LinearTerm, offset: int) -> LinearTerm:
-    return LinearTerm(vars=tuple(v + offset for v in term.vars), coeffs=term.coeffs)
-
-
-def _build(
-    years: Sequence[Scenario],
-    candidates: Sequence[_Candidate],
-    budget_oere: int,
-    short: tuple[Sequence[Plan], int] | None = None,
-) -> _Program:
-    """The program over ``years``; with ``short`` (today's plans and a number of arcs), the
-    short program: each unit only today's arc and its best few (:func:`_short_list`)."""
-    scales = {"cost": max(y.cost_scale for y in years), "km": max(y.region.km_scale for y in years)}
-    program = _Program(years=[], candidates=candidates)
-    for k, year in enumerate(years):
-        built = _year(year, candidates, program.n_vars, scales, None if short is None else (short[0][k], short[1]))
-        program.years.append(built)
-        program.n_vars += built.model.program.n_vars
-    for c in candidates:
-        program.z.append(list(range(program.n_vars, program.n_vars + c.most)))
-        program.n_vars += c.most
-    for y in program.years:
-        _places(program, y)
-    every_z = [v for zs in program.z for v in zs]
-    costs = [oere(c.profile.recruitment_cost) for c in candidates for _ in range(c.most)]
-    program.rows.append((LinearTerm(vars=tuple(every_z), coeffs=tuple(costs)), 0, budget_oere))
-    return program
-
-
-def _places(program: _Program, y: _Year) -> None:
-    """The rows that give each candidate home of year ``y`` the places recruited."""
-    m = y.model
-    arcs_into: dict[int, list[int]] = {}
-    for a, j in enumerate(m.arc_home):
-        arcs_into.setdefault(j, []).append(a)
-    for c, own, zs, shared in zip(program.candidates, y.homes_of, program.z, y.shared, strict=True):
-        cap = c.profile.capacity
-        if shared:
-            into = arcs_into.get(own[0], [])
-            size = [m.units[m.arc_unit[a]].size for a in into]
-            # sum(size * x) <= capacity * (homes recruited)
-            program.rows.append(_row(into, size, y.offset, zs, -cap))
-            groups = [a for a, s in zip(into, size, strict=True) if s > 1]
-            if groups:  # a group a home: no two fit in one
-                program.rows.append(_row(groups, [1] * len(groups), y.offset, zs, -1))
-            continue
-        for j, z in zip(own, zs, strict=True):
-            into = arcs_into.get(j, [])
-            program.rows.append(_row(into, [m.units[m.arc_unit[a]].size for a in into], y.offset, [z], -cap))
-
-
-def _row(
-    arcs: Sequence[int], coeffs: Sequence[int], offset: int, zs: Sequence[int], per_z: int
-) -> tuple[LinearTerm, int, int]:
-    """``sum(coeffs * x[arcs]) + per_z * sum(z) <= 0``."""
-    term = LinearTerm(vars=(*(a + offset for a in arcs), *zs), coeffs=(*coeffs, *([per_z] * len(zs))))
-    return term, -(2**62), 0
-
-
-def _objective(program: _Program, name: str) -> LinearTerm:
-    total: dict[int, int] = {}
-    for y in program.years:
-        term = y.model.terms[name]
-        for v, c in zip(term.vars, term.coeffs, strict=True):
-            total[v + y.offset] = total.get(v + y.offset, 0) + c
-    used = sorted(v for v, c in total.items() if c)
-    return LinearTerm(vars=tuple(used), coeffs=tuple(total[v] for v in used))
-
-
-#: A stage's weighted objective stays below this: SCIP compares in doubles with tolerances, so
-#: terms are merged only while a stage's values stay small enough to be told apart exactly.
-MIP_STAGE_LIMIT = 2**31
-
-
-def _stages(ranges: Mapping[str, int], names: Sequence[str]) -> list[list[tuple[str, int]]]:
-    """Consecutive terms merged into weighted stages while each weight exceeds the range of
-    everything after it and a stage's values stay below :data:`MIP_STAGE_LIMIT`."""
-    stages: list[list[tuple[str, int]]] = []
-    current: list[tuple[str, int]] = []
-    top = 0
-    for name in names:
-        span = ranges[name]
-        grown = top * (span + 1) + span
-        if current and grown >= MIP_STAGE_LIMIT:
-            stages.append(current)
-            current, grown = [], span
-        current = [(t, w * (span + 1)) for t, w in current] + [(name, 1)]
-        top = grown
-    if current:
-        stages.append(current)
-    return stages
-
-
-def _stage_term(terms: Mapping[str, LinearTerm], stage: Sequence[tuple[str, int]]) -> LinearTerm:
-    total: dict[int, int] = {}
-    for name, weight in stage:
-        term = terms[name]
-        for v, c in zip(term.vars, term.coeffs, strict=True):
-            total[v] = total.get(v, 0) + weight * c
-    used = sorted(v for v, c in total.items() if c)
-    return LinearTerm(vars=tuple(used), coeffs=tuple(total[v] for v in used))
+    #: how the program was solved: priced from short lists or whole, rounds of pricing, and
+    #: the variables of the program at the end
+    priced: bool = False
+    pricing_rounds: int = 0
+    arcs_priced_in: int = 0
+    variables: int = 0
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -345,22 +131,6 @@ def _check(budget: float, max_per_municipality: int, profiles: Sequence[Profile]
         raise InvalidInputError("profile names must be unique", entity="recruitment", field="profiles")
 
 
-def _candidates(
-    members: Sequence[str], profiles: Sequence[Profile], budget_oere: int, most: int
-) -> list[_Candidate]:
-    out = []
-    for m in members:
-        for p in profiles:
-            cost = oere(p.recruitment_cost)
-            k = most if cost == 0 else min(most, budget_oere // cost)
-            if k > 0 and p.capacity > 0:
-                out.append(_Candidate(m, p, k))
-    return out
-
-
-# --- the solve ------------------------------------------------------------------------------------
-
-
 def optimal_recruitment(
     years: Sequence[Scenario],
     profiles: Sequence[Profile],
@@ -374,7 +144,7 @@ def optimal_recruitment(
     :func:`placering.recruitment.demand.check_years`); ``members`` default as in section 8,
     of the first year. Among equally good recruitments, the one that spends least.
 
-    ``params.time_limit`` bounds the whole search; the years' plain solves come on top.
+    ``params.time_limit`` bounds the search; the years' plain solves come on top.
     """
     from placering.solve import solve
 
@@ -390,142 +160,261 @@ def optimal_recruitment(
     params = params or SolveParams()
     base = tuple(solve(y, params.replace(time_limit=None), explain=False) for y in years)
     budget_oere = oere(budget)
-    candidates = _candidates(chosen, profiles, budget_oere, max_per_municipality)
+    scales = {"cost": max(y.cost_scale for y in years), "km": max(y.region.km_scale for y in years)}
+    candidates = candidates_of(chosen, profiles, budget_oere, max_per_municipality)
+    arcs = [year_arcs(y, candidates, scales) for y in years]
+    useful = _useful(arcs, len(candidates))
+    if not all(useful):
+        # No child of any year may use these: recruiting them changes no plan and costs money.
+        candidates = [c for c, u in zip(candidates, useful, strict=True) if u]
+        arcs = [year_arcs(y, candidates, scales) for y in years]
     deadline = None if params.time_limit is None else start + params.time_limit
-    short = _arcs_in_all(years, candidates) > FULL_ARCS
-    program = _build(years, candidates, budget_oere, (base, SHORT_ARCS) if short else None)
-    candidates, program = _useful(years, candidates, program, budget_oere, (base, SHORT_ARCS) if short else None)
-    counts, proven, stage_bounds = _search(program, base, params, deadline)
-    if short:
-        # The short program's optimum is a good recruitment, not a proven one; its bounds hold
-        # for the short program only, so only the kept children's share is certified.
-        log.info("recruitment: %d arcs, more than %d: the short program's best, unproven", FULL_ARCS, FULL_ARCS)
-        proven, stage_bounds = False, attrs.evolve(stage_bounds, proven=0, bound=0)
+    search = _Search(arcs, candidates, budget_oere, base, params, deadline)
+    search.run()
     recruitment = Recruitment.of(
-        {(c.municipality, c.profile.name): n for c, n in zip(candidates, counts, strict=True) if n},
+        {(c.municipality, c.profile.name): n for c, n in zip(candidates, search.keys.counts, strict=True) if n},
         chosen, profiles,
     )
-    plans = _plans(program, years, profiles, recruitment, proven, stage_bounds.values, params)
+    proven = search.proven_terms()
+    plans = _plans(search.program, years, profiles, recruitment, proven, search.values, params)
     totals = _sum_totals([p.totals for p in plans])
     status = "optimal" if proven else "feasible"
-    bounds = {} if proven else _bounds(program, years, plans, stage_bounds)
+    bounds = {} if proven else _bounds(search, years, plans)
     seconds = time.perf_counter() - start
     log.info("recruitment over %d years: %s in %.1f s", len(years), status, seconds)
     return Optimum(
         status=status, recruitment=recruitment, spent=recruitment.spent(profiles), totals=totals,
         bounds=bounds, plans=plans, base=base, seconds=round(seconds, 4),
+        priced=search.priced, pricing_rounds=search.rounds, arcs_priced_in=search.grown,
+        variables=search.program.n_vars,
     )
 
 
-def _arcs_in_all(years: Sequence[Scenario], candidates: Sequence[_Candidate]) -> int:
-    """The arcs of the whole program: every year's, into today's homes and one per candidate."""
-    return sum(len(all_arcs(attrs.evolve(y, homes=[*y.homes, *(c.home(1) for c in candidates)]))) for y in years)
-
-
-def _useful(
-    years: Sequence[Scenario],
-    candidates: list[_Candidate],
-    program: _Program,
-    budget_oere: int,
-    short: tuple[Sequence[Plan], int] | None,
-) -> tuple[list[_Candidate], _Program]:
-    """Drop the candidates no child of any year may use: recruiting them changes no plan and
-    costs money, so no least-spending optimum holds them."""
-    used = [False] * len(candidates)
-    for y in program.years:
-        reached = set(y.model.arc_home)
-        for i, own in enumerate(y.homes_of):
+def _useful(arcs: Sequence[YearArcs], n: int) -> list[bool]:
+    used = [False] * n
+    for ya in arcs:
+        reached = set(np.unique(ya.arcs.home).tolist())
+        for i, own in enumerate(ya.homes_of):
             used[i] = used[i] or any(j in reached for j in own)
-    if all(used):
-        return candidates, program
-    kept = [c for c, u in zip(candidates, used, strict=True) if u]
-    return kept, _build(years, kept, budget_oere, short)
+    return used
 
 
-@attrs.frozen
-class _Stages:
-    """What the stages proved: ``values`` the best solution, ``stages`` the weighted stages,
-    ``proven`` how many were, ``bound`` the first unproven stage's certified bound."""
-
-    values: tuple[int, ...]
-    stages: list[list[tuple[str, int]]]
-    proven: int
-    bound: int | None
-
-
-def _hint(program: _Program, base: Sequence[Plan]) -> list[int]:
+def _hint(program: Program, base: Sequence[Plan]) -> list[int]:
     """Today's plans as a solution of the program: nothing recruited."""
-    values = [0] * program.n_vars
+    arc_of_unit = []
     for y, plan in zip(program.years, base, strict=True):
-        home_of = plan.home_of()
-        m, index = y.model, {h.id: j for j, h in enumerate(y.scenario.homes)}
-        placed = set()
-        for a, (u, j) in enumerate(zip(m.arc_unit, m.arc_home, strict=True)):
-            first = y.scenario.children[m.units[u].members[0]].id
-            if index.get(home_of.get(first, ""), -1) == j:
-                values[y.offset + a] = 1
-                placed.add(u)
-        for u in range(len(m.units)):
-            if u not in placed:
-                values[y.offset + m.n_arcs + u] = 1
+        arcs = y.arcs.arcs
+        home = base_home(y.arcs, plan)
+        arc = np.full(len(arcs.units), -1, dtype=np.int64)
+        on = np.flatnonzero(arcs.home == home[arcs.unit])
+        arc[arcs.unit[on]] = on
+        arc_of_unit.append(arc)
+    values = program.values(Keys(arc_of_unit=tuple(arc_of_unit), counts=(0,) * len(program.z)))
+    if values is None:
+        raise SolverError("Today's plan of a demand year uses an arc its recruitment program left out.")
     return values
 
 
-def _search(
-    program: _Program, base: Sequence[Plan], params: SolveParams, deadline: float | None
-) -> tuple[list[int], bool, _Stages]:
-    from placering import _ortools
+@attrs.define
+class _Search:
+    """The stages of the recruitment program, priced when it is large (see the module)."""
 
-    objective = program.years[0].scenario.policy.effective_objective()
-    terms = {name: _objective(program, name) for name in objective}
-    ranges = {name: sum(y.model.ranges[name] for y in program.years) for name in objective}
-    # The money spent, last, in units of the costs' greatest common divisor: with costs alike
-    # (the shipped profiles' 100 000 kr) it counts homes and merges into the last stage.
-    costs = [oere(c.profile.recruitment_cost) for c in program.candidates for _ in range(c.most)]
-    unit = math.gcd(*costs) or 1
-    terms["spent"] = LinearTerm(vars=tuple(v for zs in program.z for v in zs), coeffs=tuple(c // unit for c in costs))
-    ranges["spent"] = sum(terms["spent"].coeffs)
-    stages = _stages(ranges, (*objective, "spent"))
-    cp = _ortools.StageMIP(program.binary(), program.rows)
-    values = tuple(_hint(program, base))
-    proven, bound = 0, None
-    began = time.perf_counter()
-    log.info("recruitment program: %d variables, %d candidates", program.n_vars, len(program.candidates))
-    for stage in stages:
-        stage_term = _stage_term(terms, stage)
-        left = None if deadline is None else deadline - time.perf_counter()
-        result = cp.minimise(stage_term, hint=values, time_limit=left, seed=params.seed, log=params.log)
-        log.info("recruitment stage %d: %s %s (bound %s) after %.1f s", proven, "proven" if result.proven else "open",
-                 result.objective, result.bound, time.perf_counter() - began)
-        if result.values is not None:
-            values = result.values
-        if not result.proven:
-            bound = result.bound
-            break
-        cp.restrict(stage_term, 0, result.objective or 0)
-        proven += 1
-    counts = [sum(values[v] for v in zs) for zs in program.z]
-    # The least spending is a choice among optima, not a term: the optimum is proven once every
-    # term is, whether or not the spending was.
-    last = _stage_term(terms, stages[-1]).evaluate(values) if bound is not None else 0
-    done = _proven_terms(stages, proven, bound, last)
-    return counts, done, _Stages(values=values, stages=stages, proven=proven, bound=bound)
+    arcs: Sequence[YearArcs]
+    candidates: Sequence[Candidate]
+    budget_oere: int
+    base: Sequence[Plan]
+    params: SolveParams
+    deadline: float | None
+    priced: bool = False
+    keep: list[np.ndarray | None] = attrs.field(factory=list)
+    program: Program = attrs.field(init=False)
+    values: list[int] = attrs.field(factory=list)
+    stages: list[list[tuple[str, int]]] = attrs.field(factory=list)
+    #: each stage proven and its optimum, in order
+    done: list[tuple[list[tuple[str, int]], int]] = attrs.field(factory=list)
+    #: the first stage not proven (``None``: none) and its certified bound
+    first_open: int | None = None
+    rounds: int = 0
+    grown: int = 0
+    bound: int | None = None
+    began: float = attrs.field(factory=time.perf_counter)
 
+    def __attrs_post_init__(self) -> None:
+        # Under siblings="prefer" a left-out arc would also need its split marks, which pricing
+        # cannot value: such programs stay whole.
+        prefer = self.arcs[0].scenario.policy.siblings == "prefer"
+        self.priced = not prefer and sum(len(ya.arcs) for ya in self.arcs) > FULL_ARCS
+        if self.priced:
+            self.keep = [short_list(ya, base_home(ya, plan), SHORT_ARCS) for ya, plan in zip(self.arcs, self.base,
+                                                                                            strict=True)]
+        else:
+            self.keep = [None] * len(self.arcs)
+        self.program = build(self.arcs, self.keep, self.candidates, self.budget_oere)
+        self.values = _hint(self.program, self.base)
+        objective = self.arcs[0].scenario.policy.effective_objective()
+        ranges = {name: sum(y.model.ranges[name] for y in self.program.years) for name in objective}
+        ranges["spent"] = sum(objective_terms(self.program, ())["spent"].coeffs)
+        self.stages = stages(ranges, (*objective, "spent"))
+        log.info("recruitment program: %d variables, %d candidates, %s", self.program.n_vars, len(self.candidates),
+                 "priced" if self.priced else "whole")
 
-def _proven_terms(stages: list[list[tuple[str, int]]], proven: int, bound: int | None, value: int) -> bool:
-    """Whether every objective term is proven: all stages, or all but a last one whose bound
-    leaves only the spending open (its terms before ``spent`` meet their bounds)."""
-    if proven == len(stages):
-        return True
-    if proven < len(stages) - 1 or bound is None:
-        return False
-    for name, weight in stages[-1]:
-        if name == "spent":
-            return True
-        if bound // weight < value // weight:
+    @property
+    def keys(self) -> Keys:
+        return self.program.keys(self.values)
+
+    def left(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.perf_counter()
+
+    def _term(self, stage: list[tuple[str, int]]) -> LinearTerm:
+        return stage_term(objective_terms(self.program, [n for n, _ in stage if n != "spent"]), stage)
+
+    def _mip(self) -> StageMIP:
+        from placering import _ortools
+
+        mip = _ortools.StageMIP(self.program.binary(), self.program.rows)
+        for stage, best in self.done:
+            mip.restrict(self._term(stage), 0, best)
+        return mip
+
+    def _regrow(self, wanted: Sequence[np.ndarray]) -> None:
+        """Add the arcs ``wanted`` (a mask per year) to the program, keeping the solution."""
+        keys = self.keys
+        self.grown += sum(int(w.sum()) for w in wanted)
+        self.keep = [k | w if k is not None else None for k, w in zip(self.keep, wanted, strict=True)]
+        self.program = build(self.arcs, self.keep, self.candidates, self.budget_oere)
+        values = self.program.values(keys)
+        if values is None:
+            raise SolverError("A recruitment solution lost an arc when its program grew.")
+        self.values = values
+
+    def run(self) -> None:
+        for stage in self.stages:
+            if not self._stage(stage):
+                return
+
+    def _open(self, bound: int) -> None:
+        """The stage at hand is not proven: its bound is the last certified one."""
+        if self.first_open is None:
+            self.first_open, self.bound = len(self.done), bound
+
+    def _stage(self, stage: list[tuple[str, int]]) -> bool:
+        """Settle one stage; ``False`` when the search stops (out of time)."""
+        lower = self._price(stage) if self.priced else None
+        if self.priced and lower is None:
+            self._open(0)
             return False
-        bound, value = bound - weight * (value // weight), value - weight * (value // weight)
-    return True
+        value, proven, bound = self._solve(stage)
+        if lower is not None:
+            bound = lower[0]  # SCIP's holds for the arcs so far only
+            if value is not None and proven and value > bound:
+                value, proven = self._close_gap(stage, value, *lower)
+        if value is None:
+            self._open(bound)
+            return False
+        if not proven:
+            self._open(bound)
+            left = self.left()
+            if left is not None and left <= 0:
+                return False
+        # Unproven but not out of time (the gap too wide to close): the next stages keep this
+        # one at the value reached, which gives a better recruitment but no more proof.
+        self.done.append((stage, value))
+        return True
+
+    def _close_gap(
+        self, stage: list[tuple[str, int]], value: int, bound: int, rc: list[np.ndarray]
+    ) -> tuple[int, bool]:
+        """Every arc priced within ``value - bound`` joins and SCIP solves again: its optimum
+        is then the whole program's. Where too many would join, the stage stays unproven."""
+        gap = value - bound
+        wanted = [(r <= gap + _TOLERANCE * max(1.0, abs(gap))) & ~k for r, k in zip(rc, self.keep, strict=True)
+                  if k is not None]
+        joining = sum(int(w.sum()) for w in wanted)
+        if joining + sum(len(y.chosen) for y in self.program.years) > GROWN_ARCS:
+            log.info("recruitment: %d arcs priced within the gap of %d, too many to prove the stage", joining, gap)
+            return value, False
+        if not joining:
+            return value, True
+        self._regrow(wanted)
+        after, proven, _ = self._solve(stage)
+        return (value, False) if after is None else (after, proven)
+
+    def _solve(self, stage: list[tuple[str, int]]) -> tuple[int | None, bool, int]:
+        """SCIP on the program as it is: its best value (``None``: none found), whether it is
+        proven, and SCIP's bound (certified for the program as it is, not for all arcs)."""
+        result = self._mip().minimise(
+            self._term(stage), hint=self.values, time_limit=self.left(), seed=self.params.seed, log=self.params.log
+        )
+        log.info("recruitment stage %d: %s %s (bound %s, %d variables) after %.1f s", len(self.done),
+                 "proven" if result.proven else "open", result.objective, result.bound, self.program.n_vars,
+                 time.perf_counter() - self.began)
+        if result.values is not None:
+            self.values = list(result.values)
+        return result.objective, result.proven, result.bound
+
+    def _price(self, stage: list[tuple[str, int]]) -> tuple[int, list[np.ndarray]] | None:
+        """Grow the program until no arc prices below zero in the stage's LP; the certified
+        bound and every arc's reduced cost, or ``None`` out of time."""
+        while True:
+            left = self.left()
+            if left is not None and left <= 0:
+                return None
+            mip = self._mip()
+            relaxed = mip.relaxation(self._term(stage), time_limit=left)
+            self.rounds += 1
+            if relaxed.value is None:
+                return None
+            index = RowIndex.of(self.program)
+            rc = reduced_costs(self.program, index, relaxed.duals, stage, [s for s, _ in self.done])
+            self._check_prices(rc, relaxed.reduced_costs)
+            wanted = []
+            for r, k in zip(rc, self.keep, strict=True):
+                assert k is not None
+                below = np.flatnonzero((r < -_TOLERANCE) & ~k)
+                mask = np.zeros(len(k), dtype=bool)
+                mask[below[np.argsort(r[below], kind="stable")[:ARCS_PER_ROUND]]] = True
+                wanted.append(mask)
+            added = sum(int(w.sum()) for w in wanted)
+            log.info("recruitment pricing: LP %.1f, %d arcs priced below zero after %.1f s", relaxed.value, added,
+                     time.perf_counter() - self.began)
+            if not added:
+                # Weak duality: the LP value plus every reduced cost below zero (float noise).
+                outside = sum(float(np.minimum(r[~k], 0).sum()) for r, k in zip(rc, self.keep, strict=True)
+                              if k is not None)
+                inside = float(np.minimum(relaxed.reduced_costs, 0).sum())
+                value = relaxed.value + outside + inside
+                return math.ceil(value - _TOLERANCE * max(1.0, abs(value))), rc
+            self._regrow(wanted)
+
+    def _check_prices(self, rc: Sequence[np.ndarray], solver_rc: np.ndarray) -> None:
+        """Raise unless pricing agrees with the LP solver on the arcs in the program: a
+        mistake in the row numbering would otherwise make the bound wrong without a sign."""
+        for y, r in zip(self.program.years, rc, strict=True):
+            mine = r[y.chosen]
+            theirs = solver_rc[y.offset : y.offset + y.model.n_arcs]
+            if len(mine) and not np.allclose(mine, theirs, rtol=1e-6, atol=1e-6 * max(1.0, float(np.abs(mine).max()))):
+                raise SolverError("Pricing the recruitment program's arcs disagrees with the LP solver.")
+
+    def proven_terms(self) -> bool:
+        """Whether every objective term is proven: every stage, or all but a last one whose
+        bound leaves only the spending open (the least spending is a choice among optima)."""
+        if self.first_open is None:
+            return len(self.done) == len(self.stages)
+        if self.first_open < len(self.stages) - 1 or self.bound is None:
+            return False
+        bound = self.bound
+        value = self._term(self.stages[-1]).evaluate(self.values)
+        for name, weight in self.stages[-1]:
+            if name == "spent":
+                return True
+            if bound // weight < value // weight:
+                return False
+            bound, value = bound - weight * (value // weight), value - weight * (value // weight)
+        return True
+
+
+#: Relative slack for float noise in the LP's duals and value.
+_TOLERANCE = 1e-6
 
 
 # --- the years' plans ------------------------------------------------------------------------
@@ -544,12 +433,12 @@ def _into_homes(units: Sequence[Sequence[int]], capacity: int, homes: int) -> li
 
 
 def _home_of(
-    y: _Year, candidates: Sequence[_Candidate], counts: Sequence[int], values: Sequence[int]
+    y: Year, candidates: Sequence[Candidate], counts: Sequence[int], values: Sequence[int]
 ) -> dict[str, str]:
     """Each placed child's home in year ``y`` of the solution ``values``, recruited homes named."""
-    scenario, m = y.scenario, y.model
+    scenario, m = y.arcs.scenario, y.model
     home_of = {c.id: c.current_home for c in scenario.children if scenario.is_kept(c) and c.current_home}
-    shared_home = {own[0]: i for i, own in enumerate(y.homes_of) if y.shared[i]}
+    shared_home = {own[0]: i for i, own in enumerate(y.arcs.homes_of) if y.arcs.shared[i]}
     sharing: dict[int, list[tuple[int, ...]]] = {}
     for a, (u, j) in enumerate(zip(m.arc_unit, m.arc_home, strict=True)):
         if not values[y.offset + a]:
@@ -569,7 +458,7 @@ def _home_of(
 
 
 def _plans(
-    program: _Program,
+    program: Program,
     years: Sequence[Scenario],
     profiles: Sequence[Profile],
     recruitment: Recruitment,
@@ -602,20 +491,18 @@ def _sum_totals(totals: Sequence[Totals]) -> Totals:
     )
 
 
-def _bounds(
-    program: _Program, years: Sequence[Scenario], plans: Sequence[Plan], found: _Stages
-) -> dict[str, float]:
+def _bounds(search: _Search, years: Sequence[Scenario], plans: Sequence[Plan]) -> dict[str, float]:
     """Certified lower bounds on the summed terms not proven, as :func:`placering.solve` gives
     a plan's: the leading term of the first unproven stage is at least ``bound // weight``."""
     kept = _sum_totals([
         totals_of(y, {c.id: c.current_home for c in y.children if y.is_kept(c) and c.current_home}) for y in years
     ])
     totals = _sum_totals([p.totals for p in plans])
-    scales = program.years[0].model.scales
+    scales = search.program.years[0].model.scales
     bounds: dict[str, float] = {}
-    remaining = found.bound or 0
+    remaining = search.bound or 0
     open_terms = False
-    for stage in found.stages[found.proven :]:
+    for stage in search.stages[search.first_open or 0 :]:
         for name, weight in stage:
             if name == "spent":
                 continue
