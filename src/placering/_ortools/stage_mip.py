@@ -11,6 +11,7 @@ one on, and bounds are rounded the safe way.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 
@@ -24,11 +25,13 @@ from placering.program import BinaryProgram, LinearTerm
 
 __all__ = ["EXACT", "Relaxation", "StageMIP"]
 
+log = logging.getLogger(__name__)
+
 #: No gap tolerance, and tighter numerics than SCIP's defaults: a stage's values reach 10^7
 #: (20 years of daily costs in kr), where the default feasibility tolerance of 10^-6 let SCIP
 #: call a plan 3 kr above its bound optimal.
 _SCIP = (
-    "limits/gap = 0\nlimits/absgap = 0\nnumerics/feastol = 1e-9\nnumerics/dualfeastol = 1e-9\n"
+    "limits/gap = 0\nlimits/absgap = 0\nnumerics/feastol = 1e-9\nnumerics/dualfeastol = 1e-7\n"
     "numerics/epsilon = 1e-10\nnumerics/sumepsilon = 1e-9\n"
 )
 
@@ -39,11 +42,19 @@ EXACT = 2**52
 @attrs.frozen(kw_only=True)
 class Relaxation:
     """The LP relaxation's optimum (``None`` when GLOP found none), each row's dual and each
-    variable's reduced cost, such that ``reduced_cost = cost - sum(row coefficient * dual)``."""
+    variable's reduced cost, such that ``reduced_cost = cost - sum(row coefficient * dual)``.
+
+    ``dual_value`` is what the duals prove by weak duality for every variable in ``[0, 1]``:
+    each row's dual times the side of the row it presses on, plus every reduced cost below
+    zero (a variable that would gain from rising to 1). Float noise in the duals can only
+    lower it, so it is a bound to trust where ``value`` is not; priced columns outside the
+    program add their own reduced costs below zero.
+    """
 
     value: float | None
     duals: np.ndarray
     reduced_costs: np.ndarray
+    dual_value: float = -math.inf
 
 
 class StageMIP:
@@ -69,12 +80,14 @@ class StageMIP:
         for term, low, high in rows:
             self.restrict(term, low, high)
 
-    def restrict(self, term: LinearTerm, low: int, high: int) -> None:
-        """Add ``low <= term <= high``."""
+    def restrict(self, term: LinearTerm, low: int, high: int, *, slack: float = 0.0) -> None:
+        """Add ``low <= term <= high``; in the model SCIP and GLOP see, ``slack`` wider on each
+        side (less than 1 keeps the whole-number solutions the same, and spares the LP a row
+        held at exactly its optimum, which GLOP may call infeasible by a rounding)."""
         self.rows.append((term, low, high))
         self.model.constraint.add(
-            lower_bound=low if low > -(2**61) else -math.inf,
-            upper_bound=high if high < 2**61 else math.inf,
+            lower_bound=low - slack if low > -(2**61) else -math.inf,
+            upper_bound=high + slack if high < 2**61 else math.inf,
             var_index=term.vars,
             coefficient=term.coeffs,
         )
@@ -140,11 +153,13 @@ class StageMIP:
         response = linear_solver_pb2.MPSolutionResponse()
         pywraplp.Solver.SolveWithProto(request, response)
         if response.status != linear_solver_pb2.MPSOLVER_OPTIMAL:
+            log.info("GLOP ended %s", linear_solver_pb2.MPSolverResponseStatus.Name(response.status))
             return Relaxation(value=None, duals=np.zeros(0), reduced_costs=np.zeros(0))
+        duals = np.asarray(response.dual_value, dtype=float)
+        reduced = np.asarray(response.reduced_cost, dtype=float)
         return Relaxation(
-            value=response.objective_value,
-            duals=np.asarray(response.dual_value, dtype=float),
-            reduced_costs=np.asarray(response.reduced_cost, dtype=float),
+            value=response.objective_value, duals=duals, reduced_costs=reduced,
+            dual_value=_row_value(model, duals) + float(np.minimum(reduced, 0).sum()),
         )
 
     def _check(self, values: Sequence[int]) -> None:
@@ -159,3 +174,17 @@ class StageMIP:
         )
         if not ok:
             raise SolverError("The MIP solver returned a solution that breaks the program's rows.")
+
+
+def _row_value(model: linear_solver_pb2.MPModelProto, duals: np.ndarray) -> float:
+    """``sum(dual * side)``: a row pressing up (dual < 0) counts its upper side, one pressing
+    down its lower side; a dual towards an open side proves nothing and counts as minus infinity."""
+    total = 0.0
+    for row, dual in zip(model.constraint, duals.tolist(), strict=True):
+        if dual == 0:
+            continue
+        side = row.upper_bound if dual < 0 else row.lower_bound
+        if not math.isfinite(side):
+            return -math.inf
+        total += dual * side
+    return total
