@@ -158,7 +158,9 @@ def optimal_recruitment(
     except InvalidInputError as error:
         raise error.located(entity="recruitment") from None
     params = params or SolveParams()
+    solving = time.perf_counter()
     base = tuple(solve(y, params.replace(time_limit=None), explain=False) for y in years)
+    again = time.perf_counter() - solving
     budget_oere = oere(budget)
     scales = {"cost": max(y.cost_scale for y in years), "km": max(y.region.km_scale for y in years)}
     candidates = candidates_of(chosen, profiles, budget_oere, max_per_municipality)
@@ -168,7 +170,11 @@ def optimal_recruitment(
         # No child of any year may use these: recruiting them changes no plan and costs money.
         candidates = [c for c, u in zip(candidates, useful, strict=True) if u]
         arcs = [year_arcs(y, candidates, scales) for y in years]
-    deadline = None if params.time_limit is None else start + params.time_limit
+    deadline = None
+    if params.time_limit is not None:
+        # An unproven recruitment has each year solved again after the search: keep for that
+        # as long as today's plans took, but give the search at least half the limit.
+        deadline = start + max(params.time_limit - again, params.time_limit / 2)
     search = _Search(arcs, candidates, budget_oere, base, params, deadline)
     search.run()
     recruitment = Recruitment.of(
