@@ -21,8 +21,7 @@ import time
 
 import placering
 from placering.recruitment import default_profiles, marginal_values
-from placering.recruitment.demand import sampled_years
-from placering.recruitment.optimum import optimal_recruitment
+from placering.recruitment.plan import RecruitmentPlan, recruitment_plan, recruitment_to_dict
 
 
 def peak_mb() -> float:
@@ -52,31 +51,28 @@ def main(argv: list[str]) -> int:
         print(f"marginal table: {len(table.rows)} variants, {proven} proven, {time.perf_counter() - began:.1f} s")
 
     params = placering.SolveParams(time_limit=args.time_limit)
-    years = sampled_years(scenario, args.years, args.seed)
     began = time.perf_counter()
-    best = optimal_recruitment(years, profiles, args.budget, params=params)
+    plan = recruitment_plan(scenario, profiles, args.budget, sample=args.years, seed=args.seed,
+                            holdout=args.holdout, params=params)
     seconds = time.perf_counter() - began
+    best = plan.optimum
     today = sum(p.totals.consultant for p in best.base), sum(p.totals.hvb for p in best.base)
-    print(f"plan: {best.status} in {seconds:.1f} s, {best.recruitment.total} homes, {best.spent:.0f} kr, "
-          f"peak {peak_mb():.0f} MB")
+    print(f"plan: {best.status} in {best.seconds:.1f} s ({'priced' if best.priced else 'whole'} program, "
+          f"{best.variables} variables, {best.pricing_rounds} pricing rounds, {best.arcs_priced_in} arcs priced in), "
+          f"{best.recruitment.total} homes, {best.spent:.0f} kr, peak {peak_mb():.0f} MB")
     print(f"  homes: {best.recruitment.homes}")
     print(f"  training totals: {best.totals.to_dict()} (today consultant {today[0]}, hvb {today[1]})")
     if best.bounds:
         print(f"  bounds: {dict(best.bounds)}")
+    print(f"  training mean yearly saving {plan.training.summary.mean:.0f} kr")
     if args.holdout:
-        from placering.recruitment.plan import recruitment_plan
-
-        began = time.perf_counter()
-        plan = recruitment_plan(scenario, profiles, args.budget, sample=args.years, seed=args.seed,
-                                holdout=args.holdout, params=params)
-        print(f"held out: {plan_summary(plan)} ({time.perf_counter() - began:.1f} s with the plan again)")
+        print(f"held out: {plan_summary(plan)}")
+    print(f"all of recruitment_plan: {seconds:.1f} s")
     return 0
 
 
-def plan_summary(plan: object) -> str:
-    from placering.recruitment.plan import recruitment_to_dict
-
-    data = recruitment_to_dict(plan)  # type: ignore[arg-type]
+def plan_summary(plan: RecruitmentPlan) -> str:
+    data = recruitment_to_dict(plan)
     held = data.get("holdout", {})
     saving = held.get("yearly_saving", {})
     base = held.get("baselines", {})
