@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     )
     from placering.params import SolveParams, Tuning
     from placering.policy import KINDS, TERMS, Policy
-    from placering.recruitment import Profile, conversions, marginal_values, read_profiles
+    from placering.recruitment import Profile, conversions, marginal_values, read_profiles, recruitment_plan
     from placering.region import Municipality, Region, Road
     from placering.result import (
         Assignment,
@@ -91,6 +91,7 @@ _HOMES = {
     "conversions": "placering.recruitment",
     "marginal_values": "placering.recruitment",
     "read_profiles": "placering.recruitment",
+    "recruitment_plan": "placering.recruitment",
     "municipality_yearly_costs": "placering.comparison",
     "plan_from_dict": "placering.io",
     "plan_to_dict": "placering.io",
@@ -177,6 +178,7 @@ __all__ = [
     "read_plan",
     "read_profiles",
     "read_scenario",
+    "recruitment_plan",
     "restrict",
     "scenario_digest",
     "scenario_from_dict",

@@ -554,55 +554,131 @@ def _variant_table(
     _status_note(console, result.rows)
 
 
+def _plan_table(console: Console, scenario: Scenario, plan: Any) -> None:
+    """What to recruit where, what it costs and saves on the training and held-out years, the
+    baselines' held-out savings, and how full the recruited homes are."""
+    optimum = plan.optimum
+    title = (f"Recruitment plan: {_kr(optimum.spent)} of {_kr(plan.budget)} kr spent ({optimum.status}), "
+             f"{optimum.recruitment.total} homes")
+    table = Table(title=Text(title), title_justify="left", pad_edge=False, box=None)
+    for label, justify in (("municipality", "left"), ("profile", "left"), ("homes", "right"), ("places", "right"),
+                           ("used (training)", "right"), ("used (held out)", "right")):
+        table.add_column(label, justify=justify)  # type: ignore[arg-type]
+    for row in plan.occupancy:
+        held = "-" if row.holdout_mean_places_used is None else f"{row.holdout_mean_places_used:.1f}"
+        table.add_row(_place(scenario, row.municipality), Text(row.profile), str(row.count), str(row.places),
+                      f"{row.mean_places_used:.1f}", held)
+    if plan.occupancy:
+        console.print(table)
+    else:
+        console.print(Text(title))
+        console.print("Nothing to recruit: no affordable home saves anything on the training years.")
+    training = plan.training
+    console.print(f"Training, {len(training.outcomes)} years: mean yearly saving {_kr(training.summary.mean)} kr.")
+    if optimum.status != "optimal":
+        console.print("The plan is not proven optimal (time limit): bounds are in the file.")
+    if plan.holdout is not None:
+        held = plan.holdout
+        saving = held.plan.summary
+        console.print(
+            f"Held out, {held.years} years: yearly saving mean {_kr(saving.mean)} kr, P10 {_kr(saving.p10)}, "
+            f"P50 {_kr(saving.p50)}, P90 {_kr(saving.p90)}."
+        )
+        for name, evaluation in held.baselines.items():
+            homes = evaluation.recruitment.total
+            console.print(f"Baseline {name} ({homes} homes): held-out mean yearly saving "
+                          f"{_kr(evaluation.summary.mean)} kr.")
+        unproven = sum(not e.proven for e in (held.plan, *held.baselines.values()))
+        if unproven:
+            console.print(f"{unproven} held-out evaluations hold years not proven optimal (time limit): "
+                          "their savings are not certain.")
+    elif not training.proven:
+        console.print("Some training years were not proven optimal (time limit): their savings are not certain.")
+
+
 @app.command()
-@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(path_type=Path))
+@click.argument("scenario_files", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--profiles", "profiles_file", type=click.Path(path_type=Path), default=None,
               help="A placering.profiles/1 file.  [default: the profiles shipped for Dalarna]")
 @click.option("--marginal", is_flag=True, help="The value of one more home of each profile in each member.")
 @click.option("--convert", is_flag=True, help="Every consultant home taken back into own management.")
 @click.option("--converted-cost", type=float, default=None,
               help="Kr a day of a converted home, for --convert.  [default: 1 200]")
+@click.option("--budget", type=float, default=None,
+              help="Kr to spend on recruiting: the recruitment plan over the demand years (the files given).")
+@click.option("--sample", type=int, default=None,
+              help="With --budget: draw this many demand years for the one scenario's homes.")
+@click.option("--holdout", type=int, default=0, show_default=True,
+              help="With --budget: weigh the plan and the baselines on this many further drawn years.")
+@click.option("--max-per-municipality", type=int, default=None,
+              help="With --budget: the most homes of one profile a member recruits.  [default: 5]")
 @members_option
 @sweep_workers_option
 @scheduler_option
 @time_limit_option
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every solve.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of every solve and of the drawn demand years.")
+@params_option
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Write the placering.marginal/1 or placering.conversion/1 file here.")
+              help="Write the placering.marginal/1, placering.conversion/1 or placering.recruitment/1 file here.")
 def recruit(
-    scenario_file: Path,
+    scenario_files: tuple[Path, ...],
     profiles_file: Path | None,
     marginal: bool,
     convert: bool,
     converted_cost: float | None,
+    budget: float | None,
+    sample: int | None,
+    holdout: int,
+    max_per_municipality: int | None,
     members: str | None,
     workers: int,
     scheduler: str | None,
     time_limit: float | None,
     seed: int,
+    params_file: Path | None,
     out: Path | None,
 ) -> None:
-    """Which new homes, where, are worth what; which consultant homes to take back (design.md section 9)."""
+    """Which new homes, where, are worth what; which consultant homes to take back; what to recruit
+    under a budget (design.md section 9)."""
     from placering import recruitment
     from placering.sweep import executor_for
 
-    if marginal == convert:
-        raise click.UsageError("give one of --marginal or --convert")
-    if converted_cost is not None and not convert:
-        raise InvalidInputError("--converted-cost is for --convert", entity="recruit", field="converted_cost")
-    if profiles_file is not None and not marginal:
-        raise InvalidInputError("--profiles is for --marginal", entity="recruit", field="profiles")
-    if converted_cost is not None and not 0 <= converted_cost <= 1_000_000:
-        raise InvalidInputError(f"--converted-cost must be 0-1 000 000 kr a day, got {converted_cost:g}",
-                                entity="recruit", field="converted_cost")
+    planning = budget is not None
+    _check_recruit_options(marginal, convert, converted_cost, budget, profiles_file, len(scenario_files))
+    if planning:
+        _check_plan_options(budget, sample, holdout, max_per_municipality, len(scenario_files))
     _one_executor(workers, scheduler, "recruit")
     if out is not None:
-        _check_out(out, reads=(scenario_file, profiles_file))
+        _check_out(out, reads=(*scenario_files, profiles_file))
+    params = _solve_params(params_file, time_limit=time_limit, seed=seed).replace(workers=1)
     profiles = recruitment.read_profiles(profiles_file) if profiles_file is not None else None
-    scenario = read_scenario(scenario_file)
+    scenarios = [read_scenario(path) for path in scenario_files]
+    scenario = scenarios[0]
     codes = _member_codes(members)
-    params = SolveParams(time_limit=time_limit, seed=seed, workers=1)
     console = Console()
+    if planning:
+        assert budget is not None
+        with executor_for(workers, scheduler) as executor:
+            plan = recruitment.recruitment_plan(
+                scenarios,
+                profiles if profiles is not None else recruitment.default_profiles(),
+                budget,
+                members=codes,
+                max_per_municipality=(recruitment.DEFAULT_MAX_PER_MUNICIPALITY if max_per_municipality is None
+                                      else max_per_municipality),
+                sample=sample,
+                seed=seed,
+                holdout=holdout,
+                params=params,
+                executor=executor,
+                names=[str(path) for path in scenario_files],
+            )
+        if out is not None:
+            write_json(out, recruitment.recruitment_to_dict(plan))
+            return
+        _plan_table(console, scenario, plan)
+        return
     with executor_for(workers, scheduler) as executor:
         if marginal:
             table = recruitment.marginal_values(scenario, profiles, codes, params, executor=executor)
@@ -617,6 +693,57 @@ def recruit(
         write_json(out, recruitment.conversion_to_dict(result))
         return
     _conversion_table(console, scenario, result)
+
+
+def _check_recruit_options(
+    marginal: bool, convert: bool, converted_cost: float | None, budget: float | None, profiles_file: Path | None,
+    files: int,
+) -> None:
+    """One of --marginal, --convert and --budget, and only the options it uses."""
+    planning = budget is not None
+    if planning and (marginal or convert):
+        raise InvalidInputError("--budget is for the recruitment plan, not with --marginal or --convert",
+                                entity="recruit", field="budget")
+    if not planning and marginal == convert:
+        raise click.UsageError("give one of --marginal or --convert, or --budget for a recruitment plan")
+    context = click.get_current_context()
+    for name in ("sample", "holdout", "max_per_municipality"):
+        if not planning and context.get_parameter_source(name) != ParameterSource.DEFAULT:
+            raise InvalidInputError(f"--{name.replace('_', '-')} is for --budget", entity="recruit", field=name)
+    if not planning and files > 1:
+        raise InvalidInputError(f"--marginal and --convert take one scenario file, got {files}",
+                                entity="recruit", field="scenario")
+    if converted_cost is not None and not convert:
+        raise InvalidInputError("--converted-cost is for --convert", entity="recruit", field="converted_cost")
+    if profiles_file is not None and convert:
+        raise InvalidInputError("--profiles is for --marginal or --budget", entity="recruit", field="profiles")
+    if converted_cost is not None and not 0 <= converted_cost <= 1_000_000:
+        raise InvalidInputError(f"--converted-cost must be 0-1 000 000 kr a day, got {converted_cost:g}",
+                                entity="recruit", field="converted_cost")
+
+
+def _check_plan_options(
+    budget: float | None, sample: int | None, holdout: int, max_per_municipality: int | None, files: int
+) -> None:
+    """The recruitment plan's options, refused before any file is read or solve is made."""
+    import math
+
+    assert budget is not None
+    if not math.isfinite(budget) or budget < 0:
+        raise InvalidInputError(f"--budget must be a number of kr >= 0, got {budget:g}", entity="recruit",
+                                field="budget")
+    if sample is not None and files > 1:
+        raise InvalidInputError(f"--sample draws years for one scenario, but {files} files were given",
+                                entity="recruit", field="sample")
+    if sample is not None and sample < 1:
+        raise InvalidInputError(f"--sample must be at least 1 demand year, got {sample}", entity="recruit",
+                                field="sample")
+    if holdout < 0:
+        raise InvalidInputError(f"--holdout must be 0 or more demand years, got {holdout}", entity="recruit",
+                                field="holdout")
+    if max_per_municipality is not None and max_per_municipality < 0:
+        raise InvalidInputError(f"--max-per-municipality must be 0 or more homes, got {max_per_municipality}",
+                                entity="recruit", field="max_per_municipality")
 
 
 #: How each failure reads on stderr and its exit status, the first matching class winning (so

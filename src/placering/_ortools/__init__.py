@@ -14,11 +14,13 @@ if TYPE_CHECKING:
     from placering._ortools.engines import FlowResult, StageModel, StageResult, min_cost_flow, ortools_version
     from placering._ortools.lp import LinearResult, linear_minimum
     from placering._ortools.mip import AssignmentResult, assignment_minimum
+    from placering._ortools.stage_mip import StageMIP
 
 __all__ = [
     "AssignmentResult",
     "FlowResult",
     "LinearResult",
+    "StageMIP",
     "StageModel",
     "StageResult",
     "assignment_minimum",
@@ -30,6 +32,7 @@ __all__ = [
 _MODULE_OF = {
     "AssignmentResult": "mip",
     "FlowResult": "engines",
+    "StageMIP": "stage_mip",
     "StageModel": "engines",
     "StageResult": "engines",
     "LinearResult": "lp",

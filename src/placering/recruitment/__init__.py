@@ -6,7 +6,11 @@ take back into own management.
   and ``yearly_saving = yearly_cost(base) - yearly_cost(variant)``, largest saving first;
 - :func:`conversions`: every consultant home turned into a municipal home of its municipality
   (same capacity, ages, competences and care level, ``cost_per_day`` the converted cost, its
-  children kept), solved and ranked the same way.
+  children kept), solved and ranked the same way;
+- :func:`recruitment_plan`: the homes to recruit under a budget over demand years
+  (:mod:`~placering.recruitment.optimum`), weighed on held-out years against the
+  ``population`` and ``greedy`` baselines (:mod:`~placering.recruitment.evaluation`),
+  written by :func:`recruitment_to_dict` as ``placering.recruitment/1``.
 
 Variants go through a sweep (:mod:`placering.sweep`), so any ``Executor`` solves them. Each is a
 plain solve without explanations (where every optimal plan has the same totals, by column
@@ -34,6 +38,23 @@ from placering.exceptions import InvalidInputError
 from placering.homes import Home
 from placering.matching.model import Arcs, all_arcs
 from placering.params import SolveParams, Tuning
+from placering.recruitment.decision import Recruitment
+from placering.recruitment.evaluation import (
+    Evaluation,
+    Occupancy,
+    Summary,
+    evaluate,
+    greedy_recruitment,
+    population_recruitment,
+)
+from placering.recruitment.optimum import DEFAULT_MAX_PER_MUNICIPALITY, Optimum, optimal_recruitment
+from placering.recruitment.plan import (
+    RECRUITMENT_FORMAT,
+    Holdout,
+    RecruitmentPlan,
+    recruitment_plan,
+    recruitment_to_dict,
+)
 from placering.recruitment.profiles import (
     DEFAULT_RECRUITMENT_COST,
     PROFILES_FORMAT,
@@ -49,23 +70,38 @@ from placering.sweep import Outcome, outcome_of, run
 __all__ = [
     "CONVERSION_FORMAT",
     "DEFAULT_CONVERTED_COST",
+    "DEFAULT_MAX_PER_MUNICIPALITY",
     "DEFAULT_RECRUITMENT_COST",
     "MARGINAL_FORMAT",
     "PROFILES_FORMAT",
+    "RECRUITMENT_FORMAT",
     "Conversion",
     "Conversions",
+    "Evaluation",
+    "Holdout",
     "MarginalRow",
     "MarginalTable",
+    "Occupancy",
+    "Optimum",
     "Profile",
+    "Recruitment",
+    "RecruitmentPlan",
+    "Summary",
     "conversion_to_dict",
     "conversions",
     "converted",
     "default_profiles",
+    "evaluate",
     "fixed_totals",
+    "greedy_recruitment",
     "marginal_to_dict",
     "marginal_values",
+    "optimal_recruitment",
+    "population_recruitment",
     "profiles_from_dict",
     "read_profiles",
+    "recruitment_plan",
+    "recruitment_to_dict",
     "with_home",
 ]
 
