@@ -10,6 +10,7 @@ profile still scales it: ``@settings(max_examples=examples(15))``.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -148,3 +149,21 @@ def invoke(capsys: pytest.CaptureFixture[str]) -> Callable[..., Outcome]:
         return Outcome(code, out, err)
 
     return call
+
+
+def assert_one_line_error(result: Outcome, *parts: str, status: int = 2) -> None:
+    """The exit status (2 unless told), one stderr line starting 'error:' naming every part, no traceback."""
+    assert result.returncode == status, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for part in parts:
+        assert part in lines[0], (part, lines[0])
+
+
+def profiles_file(folder: Path, profile: dict[str, Any]) -> str:
+    """A placering.profiles/1 file in ``folder`` holding the one ``profile``."""
+    path = folder / "p.json"
+    path.write_text(json.dumps({"format": "placering.profiles/1", "profiles": [profile]}))
+    return str(path)

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 
 import placering
 from brute import brute_force, same_vector
-from conftest import Outcome, examples, run
+from conftest import Outcome, assert_one_line_error, examples, run
 from strategies import scenario_dicts
 from test_validation import ALIASES, CASES, valid
 
@@ -30,17 +30,6 @@ DALARNA = (
     "Vansbro", "Malung-Sälen", "Gagnef", "Leksand", "Rättvik", "Orsa", "Älvdalen", "Smedjebacken",
     "Mora", "Falun", "Borlänge", "Säter", "Hedemora", "Avesta", "Ludvika",
 )
-
-
-def assert_one_line_error(result: Outcome, *parts: str, status: int = 2) -> None:
-    """The exit status (2 unless told), one stderr line starting 'error:' naming every part, no traceback."""
-    assert result.returncode == status, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr
-    for part in parts:
-        assert part in lines[0], (part, lines[0])
 
 
 # --- through the installed script: one test per exit status and kind of outcome -------------

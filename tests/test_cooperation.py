@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import placering
-from conftest import examples
+from conftest import assert_one_line_error, examples
 from placering.cooperation import (
     Links,
     coalition_values,
@@ -421,9 +421,5 @@ def test_cooperate_bad_input_is_one_line_and_writes_nothing(
 ) -> None:
     out = tmp_path / "c.json"
     result = invoke("cooperate", str(contract_dir / "coop-01.json"), *args, "--out", str(out))
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ")
-    for part in parts:
-        assert part in lines[0]
+    assert_one_line_error(result, *parts)
     assert not out.exists()

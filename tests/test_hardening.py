@@ -20,8 +20,8 @@ import pytest
 
 import placering
 from conftest import Outcome, scenario_data
+from conftest import assert_one_line_error as _one_line
 from placering import explain
-from test_cli import assert_one_line_error as _one_line
 
 
 def _group(n: int, hvb: int) -> placering.Scenario:

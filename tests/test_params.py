@@ -13,8 +13,8 @@ from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
 
 import placering
+from conftest import assert_one_line_error, run
 from placering import InvalidInputError, SolveParams
-from test_cli import assert_one_line_error, run
 
 FULL = SolveParams(
     time_limit=12.5,

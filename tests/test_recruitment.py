@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import placering
-from conftest import examples
+from conftest import assert_one_line_error, examples, profiles_file
 from placering.recruitment import (
     Profile,
     conversion_to_dict,
@@ -217,12 +217,6 @@ def test_recruit_prints_tables_and_writes_the_conversion_file(
     assert printed.returncode == 0 and "taken back" in printed.stdout
 
 
-def _profiles_file(tmp_path: Path, profile: dict[str, Any]) -> str:
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"format": "placering.profiles/1", "profiles": [profile]}))
-    return str(path)
-
-
 @pytest.mark.parametrize(
     ("args", "parts"),
     [
@@ -244,13 +238,9 @@ def test_recruit_bad_input_is_one_line_and_writes_nothing(
     scenario_file: Path, tmp_path: Path, invoke: Callable[..., Any], args: list[Any], parts: list[str]
 ) -> None:
     out = tmp_path / "out.json"
-    argv = [_profiles_file(tmp_path, a) if isinstance(a, dict) else a for a in args]
+    argv = [profiles_file(tmp_path, a) if isinstance(a, dict) else a for a in args]
     result = invoke("recruit", str(scenario_file), *argv, "--out", str(out))
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ")
-    for part in parts:
-        assert part in lines[0]
+    assert_one_line_error(result, *parts)
     assert not out.exists()
 
 

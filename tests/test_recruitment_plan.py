@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import placering
-from conftest import TEST_REGION
+from conftest import TEST_REGION, assert_one_line_error, profiles_file
 from placering.exceptions import InvalidInputError
 from placering.params import SolveParams
 from placering.recruitment import (
@@ -339,12 +339,6 @@ def test_recruit_budget_writes_the_file_the_report_reads(
     assert "Recruitment plan" in shown.stdout and "Baseline greedy" in shown.stdout and "P90" in shown.stdout
 
 
-def _profiles_file(tmp_path: Path, profile: dict[str, Any]) -> str:
-    path = tmp_path / "p.json"
-    path.write_text(json.dumps({"format": "placering.profiles/1", "profiles": [profile]}))
-    return str(path)
-
-
 @pytest.mark.parametrize(
     ("args", "parts"),
     [
@@ -368,12 +362,8 @@ def test_recruit_budget_bad_input_is_one_line_and_writes_nothing(
 ) -> None:
     out = tmp_path / "out.json"
     argv = [
-        _profiles_file(tmp_path, a) if isinstance(a, dict) else str(small_file) if a == "@again" else a for a in args
+        profiles_file(tmp_path, a) if isinstance(a, dict) else str(small_file) if a == "@again" else a for a in args
     ]
     result = invoke("recruit", str(small_file), *argv, "--out", str(out))
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ")
-    for part in parts:
-        assert part in lines[0]
+    assert_one_line_error(result, *parts)
     assert not out.exists()
