@@ -348,6 +348,31 @@ def _plus(decision: Recruitment, municipality: str, profile: str, members: Seque
     return Recruitment.of(counts, members, profiles)
 
 
+def _best_pair(
+    decision: Recruitment,
+    candidates: dict[tuple[str, str], Recruitment],
+    cache: dict[tuple[Recruitment, int], YearOutcome],
+    years: int,
+    cost: dict[str, int],
+) -> tuple[str, str] | None:
+    """The pair with the largest saving over the years per krona (``None`` if none saves),
+    in exact öre; a tie keeps the earlier pair."""
+    best: Any = None
+    best_pair = None
+    for pair, after in candidates.items():
+        saving = sum(
+            oere(cache[decision, k].outcome.yearly_cost) - oere(cache[after, k].outcome.yearly_cost)
+            for k in range(years)
+        )
+        if saving <= 0:
+            continue
+        price = cost[pair[1]]
+        ratio: Any = math.inf if price == 0 else Fraction(saving, price)
+        if best is None or ratio > best:
+            best, best_pair = ratio, pair
+    return best_pair
+
+
 def greedy_recruitment(
     years: Sequence[Scenario],
     profiles: Sequence[Profile],
@@ -402,19 +427,7 @@ def greedy_recruitment(
             cache[after, k] = outcome
         weighed += len(tasks)
         shortcut += sum(not o.solved for o in found)
-        best: Any = None
-        best_pair = None
-        for pair, after in candidates.items():
-            saving = sum(
-                oere(cache[decision, k].outcome.yearly_cost) - oere(cache[after, k].outcome.yearly_cost)
-                for k in range(len(years))
-            )
-            if saving <= 0:
-                continue
-            price = cost[pair[1]]
-            ratio: Any = math.inf if price == 0 else Fraction(saving, price)
-            if best is None or ratio > best:  # strictly: a tie keeps the earlier pair
-                best, best_pair = ratio, pair
+        best_pair = _best_pair(decision, candidates, cache, len(years), cost)
         if best_pair is None:
             break
         decision = candidates[best_pair]
