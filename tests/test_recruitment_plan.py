@@ -287,6 +287,8 @@ def test_plan_on_scenario_files_matches_the_training_years(
         ({"sample": 2}, "sample"),
         ({"holdout": -1}, "holdout"),
         ({"max_per_municipality": -1}, "max_per_municipality"),
+        ({"baselines": ("greedy", "greedy")}, "baselines"),
+        ({"baselines": ("median",)}, "baselines"),
     ],
 )
 def test_plan_refuses_bad_arguments_naming_the_field(
@@ -352,6 +354,9 @@ def test_recruit_budget_writes_the_file_the_report_reads(
         (["--budget", "100000", "--convert"], ["--budget"]),
         (["--marginal", "--sample", "2"], ["--sample", "--budget"]),
         (["--marginal", "@again"], ["one scenario file"]),
+        (["--budget", "100000", "--holdout", "1", "--baselines", "greedy,median"], ["--baselines", "median"]),
+        (["--budget", "100000", "--baselines", "greedy"], ["--baselines", "--holdout"]),
+        (["--marginal", "--baselines", "greedy"], ["--baselines", "--budget"]),
         (["--budget", "1e5", "--profiles", {"name": "p", "kind": "municipal", "capacity": 1, "colour": "red"}],
          ["p.json", "unknown field 'colour'"]),
         (["--budget", "1e5", "--profiles", {"name": "p", "kind": "kin", "capacity": 1}], ["p.json", "kind"]),
@@ -367,3 +372,20 @@ def test_recruit_budget_bad_input_is_one_line_and_writes_nothing(
     result = invoke("recruit", str(small_file), *argv, "--out", str(out))
     assert_one_line_error(result, *parts)
     assert not out.exists()
+
+
+def test_the_held_out_check_weighs_only_the_baselines_asked_for(
+    years: tuple[placering.Scenario, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import placering.recruitment.plan as plan_module
+
+    def no_greedy(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the greedy baseline was computed though not asked for")
+
+    monkeypatch.setattr(plan_module, "greedy_recruitment", no_greedy)
+    plan = recruitment_plan(years, PROFILES, 150_000, members=["A", "C"], sample=None, holdout=1,
+                            baselines=("population",))
+    data = recruitment_to_dict(plan)
+    assert set(data["holdout"]["baselines"]) == {"population"}
+    with pytest.raises(AssertionError, match="greedy"):
+        recruitment_plan(years, PROFILES, 150_000, members=["A", "C"], holdout=1)

@@ -612,6 +612,9 @@ def _plan_table(console: Console, scenario: Scenario, plan: Any) -> None:
               help="With --budget: weigh the plan and the baselines on this many further drawn years.")
 @click.option("--max-per-municipality", type=int, default=None,
               help="With --budget: the most homes of one profile a member recruits.  [default: 5]")
+@click.option("--baselines", default=None,
+              help="With --holdout: the baselines to weigh, comma-separated (greedy solves every member, profile "
+                   "and year a round).  [default: population,greedy]")
 @members_option
 @sweep_workers_option
 @scheduler_option
@@ -631,6 +634,7 @@ def recruit(
     sample: int | None,
     holdout: int,
     max_per_municipality: int | None,
+    baselines: str | None,
     members: str | None,
     workers: int,
     scheduler: str | None,
@@ -648,6 +652,9 @@ def recruit(
     _check_recruit_options(marginal, convert, converted_cost, budget, profiles_file, len(scenario_files))
     if planning:
         _check_plan_options(budget, sample, holdout, max_per_municipality, len(scenario_files))
+        chosen_baselines = _baselines(baselines, holdout)
+    elif baselines is not None:
+        raise InvalidInputError("--baselines is for --budget with --holdout", entity="recruit", field="baselines")
     _one_executor(workers, scheduler, "recruit")
     if out is not None:
         _check_out(out, reads=(*scenario_files, profiles_file))
@@ -673,6 +680,7 @@ def recruit(
                 params=params,
                 executor=executor,
                 names=[str(path) for path in scenario_files],
+                baselines=chosen_baselines,
             )
         if out is not None:
             write_json(out, recruitment.recruitment_to_dict(plan))
@@ -720,6 +728,23 @@ def _check_recruit_options(
     if converted_cost is not None and not 0 <= converted_cost <= 1_000_000:
         raise InvalidInputError(f"--converted-cost must be 0-1 000 000 kr a day, got {converted_cost:g}",
                                 entity="recruit", field="converted_cost")
+
+
+def _baselines(given: str | None, holdout: int) -> tuple[str, ...]:
+    """The baselines named by ``--baselines`` (every one when not given), checked up front."""
+    from placering.recruitment.plan import BASELINES
+
+    if given is None:
+        return BASELINES
+    if not holdout:
+        raise InvalidInputError("--baselines is weighed on held-out years: give --holdout too", entity="recruit",
+                                field="baselines")
+    names = tuple(name.strip() for name in given.split(",") if name.strip())
+    for name in names:
+        if name not in BASELINES or names.count(name) > 1:
+            raise InvalidInputError(f"--baselines are {' and '.join(BASELINES)}, each once, got {name!r}",
+                                    entity="recruit", field="baselines")
+    return names
 
 
 def _check_plan_options(

@@ -130,19 +130,27 @@ def recruitment_plan(
     executor: Executor | None = None,
     progress: bool | None = None,
     names: Sequence[str] | None = None,
+    baselines: Sequence[str] = BASELINES,
 ) -> RecruitmentPlan:
     """The recruitment plan of design.md section 9.
 
     ``scenario_or_years`` are the demand years (``names`` name them in errors), or, with
     ``sample``, the one scenario whose homes ``sample`` drawn years keep. ``holdout`` further
     years drawn by ``seed`` (continuing the sequence after the training years drawn) weigh the
-    plan and the ``population`` and ``greedy`` baselines; 0 skips them. Every solve uses
-    ``params`` with one worker; sweeps go through ``executor``.
+    plan and the ``baselines`` (default ``population`` and ``greedy``, as section 9 asks; the
+    greedy one solves every member, profile and year a round, hours on 20 demo years, so it can
+    be left out); 0 skips them. Every solve uses ``params`` with one worker; sweeps go through
+    ``executor``.
     """
     from placering.recruitment import _members
 
     given = [scenario_or_years] if isinstance(scenario_or_years, Scenario) else list(scenario_or_years)
     _check(budget, sample, holdout, max_per_municipality, len(given))
+    baselines = tuple(baselines)
+    for name in baselines:
+        if name not in BASELINES or baselines.count(name) > 1:
+            raise InvalidInputError(f"baselines are {' and '.join(BASELINES)}, each once, got {name!r}",
+                                    entity="recruitment", field="baselines")
     profiles = tuple(profiles)
     if not profiles:
         raise InvalidInputError("needs at least one profile", entity="recruitment", field="profiles")
@@ -157,7 +165,7 @@ def recruitment_plan(
     held: Holdout | None = None
     if holdout:
         held = _holdout(first, years, optimum, training, profiles, budget, chosen, max_per_municipality,
-                        holdout, sample or 0, seed, params, executor, progress)
+                        holdout, sample or 0, seed, params, executor, progress, baselines)
     rows = occupancy(optimum.recruitment, profiles, training, held.plan if held else None)
     return RecruitmentPlan(
         budget=float(budget),
@@ -186,14 +194,19 @@ def _holdout(
     params: SolveParams,
     executor: Executor | None,
     progress: bool | None,
+    baselines: tuple[str, ...],
 ) -> Holdout:
-    population = population_recruitment(first, profiles, budget, members, max_per_municipality)
-    greedy = greedy_recruitment(years, profiles, budget, members, max_per_municipality, params,
-                                base=training.base, executor=executor, progress=progress)
+    chosen: dict[str, Recruitment] = {}
+    for name in BASELINES:
+        if name == "population" and name in baselines:
+            chosen[name] = population_recruitment(first, profiles, budget, members, max_per_municipality)
+        elif name == "greedy" and name in baselines:
+            chosen[name] = greedy_recruitment(years, profiles, budget, members, max_per_municipality, params,
+                                              base=training.base, executor=executor, progress=progress)
     held_years = sampled_years(first, count, seed, first=drawn)
-    plan, by_population, by_greedy = evaluate([optimum.recruitment, population, greedy], held_years, profiles,
-                                              params, executor=executor, progress=progress)
-    return Holdout(years=count, plan=plan, baselines={"population": by_population, "greedy": by_greedy})
+    plan, *others = evaluate([optimum.recruitment, *chosen.values()], held_years, profiles,
+                             params, executor=executor, progress=progress)
+    return Holdout(years=count, plan=plan, baselines=dict(zip(chosen, others, strict=True)))
 
 
 # --- the file ------------------------------------------------------------------------------------
