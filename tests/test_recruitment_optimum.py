@@ -711,3 +711,17 @@ def test_a_gap_too_wide_to_close_leaves_a_sound_recruitment_with_certified_bound
         assert same_vector(result.totals.vector(terms), proven.totals.vector(terms))
     else:
         assert result.bounds
+
+
+def test_the_optimum_does_not_depend_on_the_executor(county: placering.Scenario) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    years = sampled_years(county, 2, seed=7)
+    profiles = placering.recruitment.default_profiles()
+    members = ["2080", "2081"]
+    alone = optimal_recruitment(years, profiles, 400_000, members=members)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        pooled = optimal_recruitment(years, profiles, 400_000, members=members, executor=pool)
+    assert pooled.recruitment == alone.recruitment and pooled.totals == alone.totals
+    assert [p.home_of() for p in pooled.base] == [p.home_of() for p in alone.base]
+    assert [p.home_of() for p in pooled.plans] == [p.home_of() for p in alone.plans]

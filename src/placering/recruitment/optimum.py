@@ -22,6 +22,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 import attrs
@@ -53,6 +54,7 @@ from placering.recruitment.program import (
 )
 from placering.result import TOTAL_OF_TERM, Plan, Totals, totals_of
 from placering.scenario import Scenario
+from placering.sweep import run
 
 if TYPE_CHECKING:
     from placering._ortools.stage_mip import StageMIP
@@ -139,15 +141,15 @@ def optimal_recruitment(
     members: Iterable[str] | None = None,
     max_per_municipality: int = DEFAULT_MAX_PER_MUNICIPALITY,
     params: SolveParams | None = None,
+    executor: Executor | None = None,
 ) -> Optimum:
     """The recruitment of design.md section 9 over ``years`` (checked alike by
     :func:`placering.recruitment.demand.check_years`); ``members`` default as in section 8,
     of the first year. Among equally good recruitments, the one that spends least.
 
-    ``params.time_limit`` bounds the search; the years' plain solves come on top.
+    ``params.time_limit`` bounds the search; the years' plain solves (today's plans, and with an
+    unproven recruitment the years with it) come on top and go through ``executor``.
     """
-    from placering.solve import solve
-
     start = time.perf_counter()
     years = check_years(years)
     profiles = tuple(profiles)
@@ -159,7 +161,8 @@ def optimal_recruitment(
         raise error.located(entity="recruitment") from None
     params = params or SolveParams()
     solving = time.perf_counter()
-    base = tuple(solve(y, params.replace(time_limit=None), explain=False) for y in years)
+    base = tuple(run(_SolvePlans(params.replace(time_limit=None)), years, executor=executor, label="years",
+                     progress=False))
     again = time.perf_counter() - solving
     budget_oere = oere(budget)
     scales = {"cost": max(y.cost_scale for y in years), "km": max(y.region.km_scale for y in years)}
@@ -182,7 +185,7 @@ def optimal_recruitment(
         chosen, profiles,
     )
     proven = search.proven_terms()
-    plans = _plans(search.program, years, profiles, recruitment, proven, search.values, params)
+    plans = _plans(search.program, years, profiles, recruitment, proven, search.values, params, executor)
     totals = _sum_totals([p.totals for p in plans])
     status = "optimal" if proven else "feasible"
     bounds = {} if proven else _bounds(search, years, plans)
@@ -474,19 +477,30 @@ def _plans(
     proven: bool,
     values: Sequence[int],
     params: SolveParams,
+    executor: Executor | None,
 ) -> tuple[Plan, ...]:
-    from placering.solve import solve
-
     counts = [recruitment.count(c.municipality, c.profile.name) for c in program.candidates]
-    plans = []
-    for y, year in zip(program.years, years, strict=True):
-        scenario = recruitment.apply(year, profiles)
-        if proven:
-            plans.append(Plan.from_home_of(scenario, _home_of(y, program.candidates, counts, values)))
-        else:
-            # Unproven: each year's best plan with these homes is at least as good as the search's.
-            plans.append(solve(scenario, params.replace(time_limit=None), explain=False))
-    return tuple(plans)
+    scenarios = [recruitment.apply(year, profiles) for year in years]
+    if not proven:
+        # Unproven: each year's best plan with these homes is at least as good as the search's.
+        return tuple(run(_SolvePlans(params.replace(time_limit=None)), scenarios, executor=executor,
+                         label="years", progress=False))
+    return tuple(
+        Plan.from_home_of(scenario, _home_of(y, program.candidates, counts, values))
+        for y, scenario in zip(program.years, scenarios, strict=True)
+    )
+
+
+@attrs.frozen
+class _SolvePlans:
+    """A sweep's work: each scenario's plan, without explanations, one worker."""
+
+    params: SolveParams
+
+    def __call__(self, scenarios: Sequence[Scenario]) -> list[Plan]:
+        from placering.solve import solve
+
+        return [solve(s, self.params.replace(workers=1), explain=False) for s in scenarios]
 
 
 def _sum_totals(totals: Sequence[Totals]) -> Totals:

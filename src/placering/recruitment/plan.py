@@ -160,7 +160,7 @@ def recruitment_plan(
     chosen = _members(first, members)
     params = (params or SolveParams()).replace(workers=1)
     optimum = optimal_recruitment(years, profiles, budget, members=chosen,
-                                  max_per_municipality=max_per_municipality, params=params)
+                                  max_per_municipality=max_per_municipality, params=params, executor=executor)
     training = _training(optimum, years, profiles)
     held: Holdout | None = None
     if holdout:
