@@ -68,7 +68,7 @@ DEFAULT_MAX_PER_MUNICIPALITY = 5
 
 #: Above this many arcs over all years, the program grows by pricing from a short list
 #: (measured: the whole program of 20 demo years, 740 000 variables, gave SCIP no first stage
-#: in 7 minutes, while 20 years of 120 children, 51 000 variables, were proven in 67 s).
+#: in 7 minutes, while 20 years of 120 children, 51 000 variables, were proven in 58 s).
 FULL_ARCS = 200_000
 
 #: A priced program grows to close a stage's gap only while it stays within this many arcs.
