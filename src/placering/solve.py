@@ -11,15 +11,17 @@ from __future__ import annotations
 import time
 
 import attrs
+import numpy as np
 
 from placering.matching.columns import ColumnStats, by_columns, minimise
-from placering.matching.model import MatchingModel, all_arcs, build_matching, stages_of
+from placering.matching.model import Arcs, MatchingModel, all_arcs, build_matching, stages_of
+from placering.matching.start import WarmStart, start_plan, warm_start
 from placering.params import SolveParams
 from placering.program import LexResult
 from placering.result import TOTAL_OF_TERM, Plan, SolverStats, TermProgress, totals_of
 from placering.scenario import Scenario
 
-__all__ = ["solve"]
+__all__ = ["WarmStart", "solve", "solve_and_start"]
 
 #: What explaining a plan takes per child of the scenario, at most (national: 5 s for 26 500).
 EXPLAIN_SECONDS_PER_CHILD = 2e-4
@@ -33,6 +35,7 @@ def solve(
     seed: int | None = None,
     workers: int | None = None,
     explain: bool = True,
+    start: WarmStart | None = None,
 ) -> Plan:
     """Place the children of ``scenario`` in the lexicographically best way its policy allows.
 
@@ -40,8 +43,26 @@ def solve(
     ``optimal`` only when every objective term was proven minimal; under a time limit it may be
     ``feasible``, with ``bounds`` giving a certified lower bound for the terms not proven.
     Unless ``explain`` is false, every child in an HVB or consultant home and every unplaced
-    child gets an explanation.
+    child gets an explanation. ``start`` (from :func:`solve_and_start` on a scenario with the
+    same children) only shortens the search: the optimum is exact either way.
     """
+    return solve_and_start(
+        scenario, params, time_limit=time_limit, seed=seed, workers=workers, explain=explain, start=start
+    )[0]
+
+
+def solve_and_start(
+    scenario: Scenario,
+    params: SolveParams | None = None,
+    *,
+    time_limit: float | None = None,
+    seed: int | None = None,
+    workers: int | None = None,
+    explain: bool = True,
+    start: WarmStart | None = None,
+) -> tuple[Plan, WarmStart]:
+    """:func:`solve`, and the warm start it leaves for a variant of ``scenario`` (the same
+    children, homes added or changed): its plan and the arcs its column generation took in."""
     if not isinstance(scenario, Scenario):
         raise TypeError(
             f"solve takes a Scenario (read a file with placering.read_scenario), got {type(scenario).__name__}"
@@ -49,27 +70,30 @@ def solve(
     if params is not None and not isinstance(params, SolveParams):
         raise TypeError(f"solve takes SolveParams as params, got {type(params).__name__}")
     params = (params or SolveParams()).replace(time_limit=time_limit, seed=seed, workers=workers)
-    start = time.perf_counter()
+    began = time.perf_counter()
     deadline = None
     if params.time_limit is not None:
         # The explanations come after the search: keep them inside the limit too (measured
         # 0.2 ms a child on a national plan), but never give them more than a tenth of it.
         reserve = min(EXPLAIN_SECONDS_PER_CHILD * len(scenario.children), params.time_limit / 10) if explain else 0.0
-        deadline = start + params.time_limit - reserve
+        deadline = began + params.time_limit - reserve
     arcs = all_arcs(scenario)
     objective = scenario.policy.effective_objective()
     columns = ColumnStats(rounds=0, certified=True)
     if params.strategy == "flow" and scenario.policy.siblings != "prefer" and len(arcs) > params.tuning.price_above:
         stages = stages_of(arcs, objective)
         built = time.perf_counter()
-        model, result, columns = by_columns(scenario, arcs, stages, params, deadline)
+        model, result, columns = by_columns(scenario, arcs, stages, params, deadline, start)
+        priced = True
     else:
         model = build_matching(scenario, arcs=arcs)
         stages = stages_of(model, objective)
         built = time.perf_counter()
-        result = minimise(model, stages, params, deadline)
+        result = minimise(model, stages, params, deadline, _incumbent(scenario, arcs, start))
+        priced = False
     solved = time.perf_counter()
     home_of = _home_of(scenario, model, result)
+    warm = warm_start(scenario, model, home_of, priced=priced)
     bounds = _bounds(scenario, model, stages, result, home_of)
     plan = attrs.evolve(
         Plan.from_home_of(scenario, home_of, status="optimal" if result.proven == len(stages) else "feasible"),
@@ -82,8 +106,8 @@ def solve(
     return attrs.evolve(
         plan,
         solver=SolverStats(
-            wall_s=round(time.perf_counter() - start, 4),
-            build_s=round(built - start, 4),
+            wall_s=round(time.perf_counter() - began, 4),
+            build_s=round(built - began, 4),
             solve_s=round(solved - built, 4),
             seed=params.seed,
             workers=params.workers,
@@ -95,9 +119,20 @@ def solve(
             pricing_rounds=columns.rounds,
             all_arcs=len(arcs),
             certified=columns.certified,
-            progress=_progress(scenario, model, stages, result, start),
+            progress=_progress(scenario, model, stages, result, began),
         ),
-    )
+    ), warm
+
+
+def _incumbent(scenario: Scenario, arcs: Arcs, start: WarmStart | None) -> list[int] | None:
+    """The start's plan as the arc and unplaced values of the program on all of ``arcs``."""
+    placed = None if start is None else start_plan(start, scenario, arcs)
+    if placed is None:
+        return None
+    values = np.zeros(len(arcs) + len(placed), dtype=np.int64)
+    values[placed[placed >= 0]] = 1
+    values[len(arcs) + np.flatnonzero(placed < 0)] = 1
+    return values.tolist()
 
 
 def _progress(

@@ -28,6 +28,7 @@ import numpy as np
 from placering.matching.lexicographic import lexicographic_minimum
 from placering.matching.model import Arcs, MatchingModel, build_matching, stage_term
 from placering.matching.pricing import Outside, Pricing, price
+from placering.matching.start import WarmStart, start_arcs, start_plan
 from placering.params import SolveParams
 from placering.policy import KINDS
 from placering.program import LexResult
@@ -77,10 +78,18 @@ class ColumnStats:
 
 
 def by_columns(
-    scenario: Scenario, arcs: Arcs, stages: Stages, params: SolveParams, deadline: float | None
+    scenario: Scenario,
+    arcs: Arcs,
+    stages: Stages,
+    params: SolveParams,
+    deadline: float | None,
+    start: WarmStart | None = None,
 ) -> tuple[MatchingModel, LexResult, ColumnStats]:
-    """The lexicographic optimum by column generation (see this module's docstring)."""
+    """The lexicographic optimum by column generation (see this module's docstring), from the
+    arcs and plan of ``start`` when given."""
     generation = _Generation.of(scenario, arcs, stages, params, deadline)
+    if start is not None:
+        generation.begin_at(start)
     while True:
         generation.grow_lp()
         model = build_matching(scenario, arcs=arcs, keep=generation.keep)
@@ -162,6 +171,14 @@ class _Generation:
                 self.keep[self.out[pricing.alternatives]] = True
                 return
             self.keep[self.out[pricing.wanted]] = True
+
+    def begin_at(self, start: WarmStart) -> None:
+        """Take in the start's arcs, and its plan as the first round's incumbent."""
+        self.keep |= start_arcs(start, self.scenario, self.arcs)
+        placed = start_plan(start, self.scenario, self.arcs)
+        if placed is not None:
+            self.keep[placed[placed >= 0]] = True
+            self.placed = placed
 
     def incumbent(self, model: MatchingModel) -> list[int] | None:
         """The last plan (each unit's arc in all arcs, -1: unplaced) as the arc and unplaced

@@ -13,9 +13,11 @@ take back into own management.
   written by :func:`recruitment_to_dict` as ``placering.recruitment/1``.
 
 Variants go through a sweep (:mod:`placering.sweep`), so any ``Executor`` solves them. Each is a
-plain solve without explanations (where every optimal plan has the same totals, by column
-generation with each split part sent straight to its MIP: :data:`VARIANT_TUNING`), except
-where its program is provably the base's: a home no
+plain solve without explanations. Where every optimal plan has the same totals, it starts from
+what the base solve knows (its plan as the incumbent and the arcs its column generation took in:
+:class:`placering.matching.start.WarmStart`), by column generation with each split part sent
+straight to its MIP (:data:`VARIANT_TUNING`); and it needs no solve where its program is
+provably the base's: a home no
 child may use (rules 1-6, the places it has) adds no arc and removes none, so the variant's
 0-1 program is the base's and the base's plan is optimal in it; where every optimal plan has
 the same totals (:func:`fixed_totals`) and no time limit applies, such a variant takes the base
@@ -37,6 +39,7 @@ from placering.cooperation.shares import kr
 from placering.exceptions import InvalidInputError
 from placering.homes import Home
 from placering.matching.model import Arcs, all_arcs
+from placering.matching.start import WarmStart
 from placering.params import SolveParams, Tuning
 from placering.recruitment.decision import Recruitment
 from placering.recruitment.evaluation import (
@@ -194,6 +197,7 @@ class _Variants:
     base: Plan
     params: SolveParams
     converted_cost: float = DEFAULT_CONVERTED_COST
+    start: WarmStart | None = None  # the base solve's, for the variants where any optimum will do
 
     def variant(self, task: Any) -> tuple[Scenario, int]:
         """The variant of ``task`` and the index of the home it adds or changes."""
@@ -206,17 +210,20 @@ class _Variants:
     def __call__(self, tasks: Sequence[Any]) -> list[Outcome]:
         shortcut = fixed_totals(self.scenario) and self.params.time_limit is None and self.base.status == "optimal"
         base_arcs = all_arcs(self.scenario) if shortcut else None
-        params = self.params
-        if shortcut and params.tuning == Tuning():
-            # Any exact optimum has the plain solve's totals here, so take the faster route.
-            params = params.replace(tuning=VARIANT_TUNING)
+        params, start = self.params, None
+        if shortcut:
+            # Any exact optimum has the plain solve's totals here, so take the faster route:
+            # from the base's plan and arcs, by column generation unless the caller tuned it.
+            start = self.start
+            if params.tuning == Tuning():
+                params = params.replace(tuning=VARIANT_TUNING)
         out = []
         for task in tasks:
             variant, index = self.variant(task)
             outcome = None
             if base_arcs is not None:
                 outcome = self._unchanged(variant, index, base_arcs)
-            out.append(outcome if outcome is not None else outcome_of(variant, params))
+            out.append(outcome if outcome is not None else outcome_of(variant, params, start))
         return out
 
     def _unchanged(self, variant: Scenario, index: int, base_arcs: Arcs) -> Outcome | None:
@@ -231,10 +238,13 @@ class _Variants:
         return Outcome(status="optimal", totals=plan.totals, yearly_cost=yearly_cost(variant, plan))
 
 
-def _base(scenario: Scenario, params: SolveParams) -> Plan:
-    from placering.solve import solve
+def _base(scenario: Scenario, params: SolveParams) -> tuple[Plan, WarmStart]:
+    """The base plan, and the start it leaves the variants (found as they will be solved)."""
+    from placering.solve import solve_and_start
 
-    return solve(scenario, params, explain=False)
+    if fixed_totals(scenario) and params.time_limit is None and params.tuning == Tuning():
+        params = params.replace(tuning=VARIANT_TUNING)
+    return solve_and_start(scenario, params, explain=False)
 
 
 # --- the marginal value of one more home -----------------------------------------------------
@@ -312,10 +322,11 @@ def marginal_values(
     chosen = _members(scenario, members)
     profiles = tuple(default_profiles() if profiles is None else profiles)
     params = (params or SolveParams()).replace(workers=1)
-    plan = _base(scenario, params)
+    plan, start = _base(scenario, params)
     base = _base_outcome(scenario, plan)
     tasks = [(m, p) for m in chosen for p in profiles]
-    outcomes = run(_Variants(scenario, plan, params), tasks, executor=executor, label="variants", progress=progress)
+    work = _Variants(scenario, plan, params, start=start)
+    outcomes = run(work, tasks, executor=executor, label="variants", progress=progress)
     rows = [
         MarginalRow(
             municipality=m,
@@ -394,11 +405,11 @@ def conversions(
                                 entity="recruitment", field="converted_cost")
     chosen = None if members is None else set(_members(scenario, members))
     params = (params or SolveParams()).replace(workers=1)
-    plan = _base(scenario, params)
+    plan, start = _base(scenario, params)
     base = _base_outcome(scenario, plan)
     homes = [h for h in scenario.homes if h.kind == "consultant" and (chosen is None or h.municipality in chosen)]
     tasks = [h.id for h in homes]
-    work = _Variants(scenario, plan, params, float(converted_cost))
+    work = _Variants(scenario, plan, params, float(converted_cost), start)
     outcomes = run(work, tasks, executor=executor, label="conversions", progress=progress)
     rows = [
         Conversion(
