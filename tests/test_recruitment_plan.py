@@ -29,6 +29,7 @@ from placering.recruitment import (
     Recruitment,
     Summary,
     evaluate,
+    fixed_totals,
     greedy_recruitment,
     population_recruitment,
     recruitment_plan,
@@ -170,12 +171,13 @@ def test_a_year_not_proven_optimal_keeps_its_status(
 
     solve_module = sys.modules["placering.solve"]
 
-    real = solve_module.solve
+    real = solve_module.solve_and_start
 
-    def unproven(scenario: placering.Scenario, *args: Any, **kwargs: Any) -> placering.Plan:
-        return attrs.evolve(real(scenario, *args, **kwargs), status="feasible")
+    def unproven(scenario: placering.Scenario, *args: Any, **kwargs: Any) -> Any:
+        plan, start = real(scenario, *args, **kwargs)
+        return attrs.evolve(plan, status="feasible"), start
 
-    monkeypatch.setattr(solve_module, "solve", unproven)
+    monkeypatch.setattr(solve_module, "solve_and_start", unproven)
     (evaluation,) = evaluate([Recruitment(homes=(("A", "plain", 1),))], years, PROFILES)
     assert evaluation.statuses == ("feasible", "feasible") and not evaluation.proven
 
@@ -214,8 +216,18 @@ def _hand_greedy(years: Sequence[placering.Scenario], profiles: Sequence[Profile
 
 @pytest.mark.parametrize("budget", [0, 120_000, 300_000])
 def test_greedy_equals_a_hand_rolled_greedy_of_plain_solves(
-    years: tuple[placering.Scenario, ...], budget: float
+    years: tuple[placering.Scenario, ...], budget: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Also where later rounds start each year from the chosen decision's plan (warm starts)."""
+    solve_module = sys.modules["placering.solve"]
+    real = solve_module.solve_and_start
+    started: list[bool] = []
+
+    def recorded(scenario: placering.Scenario, *args: Any, **kwargs: Any) -> Any:
+        started.append(kwargs.get("start") is not None)
+        return real(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "solve_and_start", recorded)
     members = ("A", "B", "C")
     expected = _hand_greedy(years, PROFILES, budget, members, 2)
     got = greedy_recruitment(years, PROFILES, budget, members, 2)
@@ -223,6 +235,7 @@ def test_greedy_equals_a_hand_rolled_greedy_of_plain_solves(
     assert got.spent(PROFILES) <= budget
     if budget == 300_000:
         assert got.total >= 2
+        assert fixed_totals(years[0]) and any(started)  # the rounds after the first start warm
 
 
 def test_greedy_takes_a_home_no_child_may_use_as_saving_nothing_without_a_solve(
@@ -231,14 +244,14 @@ def test_greedy_takes_a_home_no_child_may_use_as_saving_nothing_without_a_solve(
     solve_module = sys.modules["placering.solve"]
 
     rare = (Profile(name="rare", kind="municipal", capacity=1, min_age=20, max_age=20, recruitment_cost=1),)
-    real = solve_module.solve
+    real = solve_module.solve_and_start
     calls = []
 
-    def counted(scenario: placering.Scenario, *args: Any, **kwargs: Any) -> placering.Plan:
+    def counted(scenario: placering.Scenario, *args: Any, **kwargs: Any) -> Any:
         calls.append(scenario)
         return real(scenario, *args, **kwargs)
 
-    monkeypatch.setattr(solve_module, "solve", counted)
+    monkeypatch.setattr(solve_module, "solve_and_start", counted)
     assert greedy_recruitment(years, rare, 1_000, ("A", "B", "C"), 2) == Recruitment()
     assert len(calls) == len(years)  # the base years only
 

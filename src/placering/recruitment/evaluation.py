@@ -14,8 +14,10 @@ The greedy baseline is exact: every (pair, year) it weighs is a plain solve, exc
 solve is provably unnecessary. A year whose program does not change when the pair's home is
 added (no child may use the home: rules 1-6, as :func:`placering.recruitment.fixed_totals`'s
 shortcut in the marginal table) saves exactly 0 there, when every optimal plan has the same
-totals, no time limit applies and the year without the home was proven optimal. Outcomes are
-cached by the decision, and each round's solves go out through one sweep.
+totals, no time limit applies and the year without the home was proven optimal. Under the same
+conditions a (pair, year) is solved from the warm start of the year without the pair's home
+(:mod:`placering.matching.start`): the same optimum, sooner. Outcomes are cached by the
+decision, and each round's solves go out through one sweep.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import numpy as np
 from placering.comparison import yearly_cost
 from placering.exceptions import InvalidInputError
 from placering.matching.model import all_arcs
+from placering.matching.start import WarmStart
 from placering.params import SolveParams, Tuning
 from placering.recruitment.decision import Recruitment, oere, recruited_id
 from placering.recruitment.profiles import Profile
@@ -87,6 +90,8 @@ class YearOutcome:
     used: tuple[int, ...] = ()
     #: Whether a solve found it (else the shortcut took a known outcome); informational only.
     solved: bool = attrs.field(default=True, eq=False)
+    #: What its solve leaves a solve of the year with one home more (the greedy baseline's next round).
+    start: WarmStart | None = attrs.field(default=None, eq=False, repr=False)
 
 
 def used_places(recruitment: Recruitment, plan: Plan) -> tuple[int, ...]:
@@ -141,16 +146,20 @@ class _Solve:
         return [self.one(*task) for task in tasks]
 
     def one(self, decision: Recruitment, k: int, reference: tuple[Recruitment, YearOutcome] | None) -> YearOutcome:
-        from placering.solve import solve
+        from placering.solve import solve_and_start
 
         year = self.years[k]
+        # Where any optimum will do, a year with one home more starts from the year without it.
+        warm = _fixed(year) and self.params.time_limit is None
+        start = None
         if reference is not None:
             same = self._unchanged(decision, year, *reference)
             if same is not None:
                 return same
+            start = reference[1].start if warm else None
         scenario = decision.apply(year, self.profiles)
-        plan = solve(scenario, _solve_params(year, self.params), explain=False)
-        return year_outcome(scenario, plan, decision)
+        plan, left = solve_and_start(scenario, _solve_params(year, self.params), explain=False, start=start)
+        return attrs.evolve(year_outcome(scenario, plan, decision), start=left if warm else None)
 
     def _unchanged(
         self, decision: Recruitment, year: Scenario, before: Recruitment, known: YearOutcome
@@ -173,7 +182,7 @@ class _Solve:
             return None
         used = dict(zip(((m_, p_) for m_, p_, _ in before.homes), known.used, strict=True))
         return YearOutcome(outcome=known.outcome, used=tuple(used.get((m_, p_), 0) for m_, p_, _ in decision.homes),
-                           solved=False)
+                           solved=False, start=known.start)
 
 
 def _sweep(
@@ -432,6 +441,10 @@ def greedy_recruitment(
             break
         decision = candidates[best_pair]
         left -= cost[best_pair[1]]
+        # Only the chosen decision's years start the next round: let the others' starts go.
+        for key, outcome in cache.items():
+            if key[0] != decision and outcome.start is not None:
+                cache[key] = attrs.evolve(outcome, start=None)
     unproven = sum(o.outcome.status != "optimal" for o in cache.values())
     log.info("greedy baseline: %d homes, %d (pair, year) weighed, %d without a solve", decision.total, weighed,
              shortcut)
