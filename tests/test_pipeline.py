@@ -549,7 +549,7 @@ def _costly_assignments(draw: st.DrawFn) -> dict[str, Any]:
         "sizes": sizes,
         "capacity": capacity,
         "arcs": arcs,
-        "arc_cost": [base + draw(st.integers(0, 40) | st.integers(10**9, 10**9 + 40)) for _ in arcs],
+        "arc_cost": [base + draw(st.integers(0, 40) | st.integers(10**10, 10**10 + 40)) for _ in arcs],
         "unplaced_cost": [base + draw(st.integers(0, 60)) for _ in sizes],
         "cap": draw(st.none() | st.integers(0, 3)),
     }
