@@ -110,8 +110,9 @@ def assignment_minimum(
         name = linear_solver_pb2.MPSolverResponseStatus.Name(status)
         raise SolverError(f"The MIP solver reported {name} on an assignment that has a plan.")
     raw = response.best_objective_bound if response.HasField("best_objective_bound") else -math.inf
-    # Rounded up to a whole value: every objective coefficient is an integer.
-    bound = offset + math.ceil(raw - 1e-6) if math.isfinite(raw) else 0
+    # Rounded up to a whole value: every objective coefficient is an integer. SCIP stopped before
+    # its root LP may report less than 0 for an objective with no negative coefficient.
+    bound = offset + max(0, math.ceil(raw - 1e-6)) if math.isfinite(raw) else offset
     if status not in (linear_solver_pb2.MPSOLVER_OPTIMAL, linear_solver_pb2.MPSOLVER_FEASIBLE) or not len(
         response.variable_value
     ):
