@@ -45,7 +45,7 @@ if TYPE_CHECKING:
         Unplacement,
     )
     from placering.scenario import Scenario
-    from placering.solve import solve
+    from placering.solve import WarmStart, solve, solve_and_start
     from placering.sweep import Outcome, solve_variants
     from placering.synth import generate
 
@@ -102,6 +102,8 @@ _HOMES = {
     "scenario_from_dict": "placering.io",
     "scenario_to_dict": "placering.io",
     "solve": "placering.solve",
+    "solve_and_start": "placering.solve",
+    "WarmStart": "placering.solve",
     "solve_variants": "placering.sweep",
     "write_json": "placering.io",
     "yearly_cost": "placering.comparison",
@@ -161,6 +163,7 @@ __all__ = [
     "Tuning",
     "Unplacement",
     "Violation",
+    "WarmStart",
     "check_plan",
     "compare_plans",
     "conversions",
@@ -184,6 +187,7 @@ __all__ = [
     "scenario_from_dict",
     "scenario_to_dict",
     "solve",
+    "solve_and_start",
     "solve_variants",
     "write_json",
     "yearly_cost",

@@ -8,7 +8,8 @@
 - :mod:`.mip`: settling one independent part by a MIP per stage (SCIP);
 - :mod:`.lexicographic`: the stage loop that ties them together;
 - :mod:`.pricing`: arcs left out of a program priced against the flows' duals;
-- :mod:`.columns`: column generation for national scenarios.
+- :mod:`.columns`: column generation for national scenarios;
+- :mod:`.start`: a warm start, what a solve hands to the solve of a variant of its scenario.
 
 Only :mod:`placering._ortools` imports OR-Tools; everything here is numpy and plain Python.
 """
@@ -17,6 +18,7 @@ from placering.matching.columns import by_columns, minimise
 from placering.matching.lexicographic import lexicographic_minimum
 from placering.matching.model import Arcs, MatchingModel, Unit, all_arcs, build_matching, stages_of
 from placering.matching.pricing import Outside, Pricing, arc_prices, price
+from placering.matching.start import WarmStart
 
 __all__ = [
     "Arcs",
@@ -24,6 +26,7 @@ __all__ = [
     "Outside",
     "Pricing",
     "Unit",
+    "WarmStart",
     "all_arcs",
     "arc_prices",
     "build_matching",
