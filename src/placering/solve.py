@@ -46,30 +46,27 @@ def solve(
     child gets an explanation. ``start`` (from :func:`solve_and_start` on a scenario with the
     same children) only shortens the search: the optimum is exact either way.
     """
-    return solve_and_start(
-        scenario, params, time_limit=time_limit, seed=seed, workers=workers, explain=explain, start=start
-    )[0]
+    params = _params(scenario, params).replace(time_limit=time_limit, seed=seed, workers=workers)
+    return solve_and_start(scenario, params, explain=explain, start=start)[0]
 
 
-def solve_and_start(
-    scenario: Scenario,
-    params: SolveParams | None = None,
-    *,
-    time_limit: float | None = None,
-    seed: int | None = None,
-    workers: int | None = None,
-    explain: bool = True,
-    start: WarmStart | None = None,
-) -> tuple[Plan, WarmStart]:
-    """:func:`solve`, and the warm start it leaves for a variant of ``scenario`` (the same
-    children, homes added or changed): its plan and the arcs its column generation took in."""
+def _params(scenario: object, params: object) -> SolveParams:
     if not isinstance(scenario, Scenario):
         raise TypeError(
             f"solve takes a Scenario (read a file with placering.read_scenario), got {type(scenario).__name__}"
         )
     if params is not None and not isinstance(params, SolveParams):
         raise TypeError(f"solve takes SolveParams as params, got {type(params).__name__}")
-    params = (params or SolveParams()).replace(time_limit=time_limit, seed=seed, workers=workers)
+    return params or SolveParams()
+
+
+def solve_and_start(
+    scenario: Scenario, params: SolveParams | None = None, *, explain: bool = True, start: WarmStart | None = None
+) -> tuple[Plan, WarmStart]:
+    """:func:`solve` under ``params``, and the warm start it leaves for a variant of ``scenario``
+    (the same children, homes added or changed): its plan and the arcs its column generation
+    took in."""
+    params = _params(scenario, params)
     began = time.perf_counter()
     deadline = None
     if params.time_limit is not None:

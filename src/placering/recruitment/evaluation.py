@@ -382,6 +382,13 @@ def _best_pair(
     return best_pair
 
 
+def _keep_starts_of(decision: Recruitment, cache: dict[tuple[Recruitment, int], YearOutcome]) -> None:
+    """Only the chosen decision's years start the next round: let the others' starts go."""
+    for key, outcome in cache.items():
+        if key[0] != decision and outcome.start is not None:
+            cache[key] = attrs.evolve(outcome, start=None)
+
+
 def greedy_recruitment(
     years: Sequence[Scenario],
     profiles: Sequence[Profile],
@@ -441,10 +448,7 @@ def greedy_recruitment(
             break
         decision = candidates[best_pair]
         left -= cost[best_pair[1]]
-        # Only the chosen decision's years start the next round: let the others' starts go.
-        for key, outcome in cache.items():
-            if key[0] != decision and outcome.start is not None:
-                cache[key] = attrs.evolve(outcome, start=None)
+        _keep_starts_of(decision, cache)
     unproven = sum(o.outcome.status != "optimal" for o in cache.values())
     log.info("greedy baseline: %d homes, %d (pair, year) weighed, %d without a solve", decision.total, weighed,
              shortcut)
