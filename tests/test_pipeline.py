@@ -593,3 +593,15 @@ def test_the_mip_is_exact_on_costs_near_its_relative_tolerance(data: dict[str, A
     )  # fmt: skip
     assert result.proven
     assert result.objective == best == result.bound
+
+
+def test_a_hint_gives_every_variable_of_the_units_it_places() -> None:
+    """SCIP ignores a partial solution that leaves most variables unknown: a unit the hint
+    places has all its variables given (one 1, the rest 0); an unknown unit's none."""
+    from placering._ortools.mip import solution_hint
+
+    var_unit = np.array([0, 0, 0, 1, 1, 2, 2, 0, 2])  # arcs, then the open units' "unplaced"
+    chosen = np.array([1, -1, 8])  # unit 0 on var 1, unit 1 not known, unit 2 unplaced (var 8)
+    given, values = solution_hint(chosen, var_unit)
+    assert given.tolist() == [0, 1, 2, 5, 6, 7, 8]
+    assert values.tolist() == [0, 1, 0, 0, 0, 0, 1]

@@ -25,7 +25,7 @@ from ortools.linear_solver import linear_solver_pb2, pywraplp
 
 from placering.exceptions import SolverError
 
-__all__ = ["AssignmentResult", "assignment_minimum"]
+__all__ = ["AssignmentResult", "assignment_minimum", "solution_hint"]
 
 
 #: Objective values below this are exact in a double, the MIP solvers' number type.
@@ -88,10 +88,9 @@ def assignment_minimum(
     model = _model(shifted, shape)
     n_units, n_arcs = len(unit_size), len(arc_unit)
     if hint is not None:
-        chosen = _indices(hint, open_units, n_arcs)
-        chosen = chosen[chosen >= 0]
-        model.solution_hint.var_index.extend(chosen.tolist())
-        model.solution_hint.var_value.extend([1.0] * len(chosen))
+        given, values = solution_hint(_indices(hint, open_units, n_arcs), np.concatenate([shape.arc_unit, open_units]))
+        model.solution_hint.var_index.extend(given.tolist())
+        model.solution_hint.var_value.extend(values.tolist())
     request = linear_solver_pb2.MPModelRequest(
         model=model,
         solver_type=linear_solver_pb2.MPModelRequest.SCIP_MIXED_INTEGER_PROGRAMMING,
@@ -191,6 +190,16 @@ def _shifted(coeffs: np.ndarray, shape: _Shape) -> tuple[np.ndarray, int]:
     np.minimum.at(least, var_unit, coeffs)
     least[least == np.iinfo(np.int64).max] = 0  # a unit without a variable: _model refuses it
     return coeffs - least[var_unit], int(least.sum())
+
+
+def solution_hint(chosen: np.ndarray, var_unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The variables a hint sets and their values, given each unit's chosen variable (-1 not
+    known) and each variable's unit. Every variable of a unit the hint places is given, its 0s
+    too: SCIP ignores a partial solution that leaves more than 85 % of the variables unknown,
+    and completes one that leaves only the unknown units' open (county-xl's stage MIP then
+    started from the hint's plan instead of one three times as costly)."""
+    given = np.flatnonzero(chosen[var_unit] >= 0)
+    return given, (given == chosen[var_unit[given]]).astype(float)
 
 
 def _indices(choice: np.ndarray, open_units: np.ndarray, n_arcs: int) -> np.ndarray:
