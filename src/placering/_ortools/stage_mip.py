@@ -104,9 +104,9 @@ class StageMIP:
             model.variable[v].objective_coefficient = c
         model.ClearField("solution_hint")
         if hint is not None:
-            on = [v for v, x in enumerate(hint) if x]
-            model.solution_hint.var_index.extend(on)
-            model.solution_hint.var_value.extend([1.0] * len(on))
+            # Every variable, its 0s too: SCIP ignores a hint that leaves more than 85 % unknown.
+            model.solution_hint.var_index.extend(range(len(hint)))
+            model.solution_hint.var_value.extend(float(x) for x in hint)
         request = linear_solver_pb2.MPModelRequest(
             model=model,
             solver_type=linear_solver_pb2.MPModelRequest.SCIP_MIXED_INTEGER_PROGRAMMING,
