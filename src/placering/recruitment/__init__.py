@@ -49,6 +49,7 @@ from placering.recruitment.evaluation import (
     evaluate,
     greedy_recruitment,
     population_recruitment,
+    variant_params,
 )
 from placering.recruitment.optimum import DEFAULT_MAX_PER_MUNICIPALITY, Optimum, optimal_recruitment
 from placering.recruitment.plan import (
@@ -212,11 +213,9 @@ class _Variants:
         base_arcs = all_arcs(self.scenario) if shortcut else None
         params, start = self.params, None
         if shortcut:
-            # Any exact optimum has the plain solve's totals here, so take the faster route:
-            # from the base's plan and arcs, by column generation unless the caller tuned it.
-            start = self.start
-            if params.tuning == Tuning():
-                params = params.replace(tuning=VARIANT_TUNING)
+            # Any exact optimum has the plain solve's totals here, so take the faster route,
+            # from the base's plan and arcs.
+            params, start = variant_params(self.scenario, params), self.start
         out = []
         for task in tasks:
             variant, index = self.variant(task)
@@ -242,9 +241,7 @@ def _base(scenario: Scenario, params: SolveParams) -> tuple[Plan, WarmStart]:
     """The base plan, and the start it leaves the variants (found as they will be solved)."""
     from placering.solve import solve_and_start
 
-    if fixed_totals(scenario) and params.time_limit is None and params.tuning == Tuning():
-        params = params.replace(tuning=VARIANT_TUNING)
-    return solve_and_start(scenario, params, explain=False)
+    return solve_and_start(scenario, variant_params(scenario, params), explain=False)
 
 
 # --- the marginal value of one more home -----------------------------------------------------

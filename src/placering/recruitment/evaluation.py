@@ -118,9 +118,10 @@ def _fixed(year: Scenario) -> bool:
     return fixed_totals(year)
 
 
-def _solve_params(year: Scenario, params: SolveParams) -> SolveParams:
-    """One worker; where every optimal plan has the same totals and the caller left the tuning
-    alone, the faster route of the marginal table (:data:`placering.recruitment.VARIANT_TUNING`)."""
+def variant_params(year: Scenario, params: SolveParams) -> SolveParams:
+    """One worker; where every optimal plan has the same totals, no time limit applies and the
+    caller left the tuning alone, the faster route of the marginal table
+    (:data:`placering.recruitment.VARIANT_TUNING`)."""
     from placering.recruitment import VARIANT_TUNING
 
     params = params.replace(workers=1)
@@ -158,7 +159,7 @@ class _Solve:
                 return same
             start = reference[1].start if warm else None
         scenario = decision.apply(year, self.profiles)
-        plan, left = solve_and_start(scenario, _solve_params(year, self.params), explain=False, start=start)
+        plan, left = solve_and_start(scenario, variant_params(year, self.params), explain=False, start=start)
         return attrs.evolve(year_outcome(scenario, plan, decision), start=left if warm else None)
 
     def _unchanged(
