@@ -47,7 +47,7 @@ def solve(
     same children) only shortens the search: the optimum is exact either way.
     """
     params = _params(scenario, params).replace(time_limit=time_limit, seed=seed, workers=workers)
-    return solve_and_start(scenario, params, explain=explain, start=start)[0]
+    return _solve(scenario, params, explain=explain, start=start, leave=False)[0]
 
 
 def _params(scenario: object, params: object) -> SolveParams:
@@ -66,6 +66,15 @@ def solve_and_start(
     """:func:`solve` under ``params``, and the warm start it leaves for a variant of ``scenario``
     (the same children, homes added or changed): its plan and the arcs its column generation
     took in."""
+    plan, left = _solve(scenario, params, explain=explain, start=start, leave=True)
+    assert left is not None
+    return plan, left
+
+
+def _solve(
+    scenario: Scenario, params: SolveParams | None, *, explain: bool, start: WarmStart | None, leave: bool
+) -> tuple[Plan, WarmStart | None]:
+    """The solve; with ``leave``, also its warm start (a plain solve need not copy its arcs)."""
     params = _params(scenario, params)
     began = time.perf_counter()
     deadline = None
@@ -90,7 +99,7 @@ def solve_and_start(
         priced = False
     solved = time.perf_counter()
     home_of = _home_of(scenario, model, result)
-    warm = warm_start(scenario, model, home_of, priced=priced)
+    warm = warm_start(scenario, model, home_of, priced=priced) if leave else None
     bounds = _bounds(scenario, model, stages, result, home_of)
     plan = attrs.evolve(
         Plan.from_home_of(scenario, home_of, status="optimal" if result.proven == len(stages) else "feasible"),
