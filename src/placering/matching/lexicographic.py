@@ -31,7 +31,7 @@ from placering.exceptions import SolverError
 from placering.matching.duals import apply_face, optimal_face, reduced_costs
 from placering.matching.flow import FlowStage, flow_stage
 from placering.matching.mip import by_mip
-from placering.matching.rounding import rounded
+from placering.matching.rounding import reflowed, rounded
 from placering.matching.split import branch_and_bound, by_part, dive_on_face
 from placering.matching.state import Costs, State, complete, hold, initial_state, per_flow
 from placering.params import Tuning
@@ -164,14 +164,11 @@ class _Run:
         self.state.tally.reset()
         coeff = None
         if self.flowable(term):
-            coeff = per_flow(term, self.state.n_arcs, self.state.arc_unit, self.state.unit_size)
+            coeff = self.per_flow(term)
         stage = None if coeff is None else flow_stage(self.state, coeff, self.arcs_of)
         lower = 0 if stage is None else stage.lower
         if stage is not None and stage.split:
-            # Hold a whole plan from the start: what comes back if the exact search runs out of time.
-            for eject in (False, True):
-                values = rounded(self.state, stage, self.arcs_of, eject=eject)
-                self.consider(complete(self.program, self.n_base, values), k, lower)
+            self.round(k, stage)
         settled: _Settled | None = None
         if stage is not None and coeff is not None:
             settled = self.by_flow(k, term, stage, coeff)
@@ -185,6 +182,17 @@ class _Run:
                 return False
         self.accept(k, term, settled, started)
         return True
+
+    def round(self, k: int, stage: FlowStage) -> None:
+        """Hold a whole plan from the start of stage ``k``, the best of the flow rounded and
+        repaired: what comes back if the exact search runs out of time."""
+        for eject in (False, True):
+            values = rounded(self.state, stage, self.arcs_of, eject=eject)
+            self.consider(complete(self.program, self.n_base, values), k, stage.lower)
+        later = self.stages[k + 1 :]
+        coeffs = [self.per_flow(t) for t in later] if all(self.flowable(t) for t in later) else []
+        if (flowed := reflowed(self.state, stage, self.arcs_of, self.into, coeffs)) is not None:
+            self.consider(complete(self.program, self.n_base, flowed), k, stage.lower)
 
     def consider(self, values: list[int], k: int, lower: int) -> None:
         """Keep ``values`` as the best plan when it is lexicographically better over all stages,
@@ -221,6 +229,9 @@ class _Run:
         variables, coeffs = found
         return int(coeffs @ values[variables])
 
+    def per_flow(self, term: LinearTerm) -> Costs:
+        return per_flow(term, self.state.n_arcs, self.state.arc_unit, self.state.unit_size)
+
     def flowable(self, term: LinearTerm) -> bool:
         return self.strategy == "flow" and max(term.vars, default=-1) < self.n_base
 
@@ -251,7 +262,7 @@ class _Run:
         later = self.stages[k:]
         coeffs = None
         if all(max(t.vars, default=-1) < self.n_base for t in later):
-            coeffs = [per_flow(t, self.state.n_arcs, self.state.arc_unit, self.state.unit_size) for t in later]
+            coeffs = [self.per_flow(t) for t in later]
         # On a column generation round's incumbent the searches would only repeat the MIP.
         hinted = self.known is not None and self.following and coeffs is not None
         mip = None if coeffs is None else self.mip_of(coeffs)

@@ -9,6 +9,13 @@ room anywhere may take the home holding most of it by moving single children out
 other homes with room (their cheapest), rather than stay unplaced; only failing that does it
 stay unplaced. Its value lies close to the flow's bound whenever few groups are split, which
 is what the solver statistics record.
+
+:func:`reflowed` repairs better, at the price of one more flow: it only decides where the
+sibling groups go (each split group whole in the home holding most of it that has room for
+it among the groups, the groups the flow keeps whole where it put them) and leaves every single
+child to a flow. Single children are always whole in a flow, so that flow is a plan, and the
+best one for those groups: a child displaced by a group may move on along a chain of others,
+where an ejection moves each child once, to a home with room.
 """
 
 from __future__ import annotations
@@ -18,10 +25,11 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
-from placering.matching.flow import FlowStage
-from placering.matching.state import State
+from placering.matching.duals import apply_face, optimal_face, reduced_costs
+from placering.matching.flow import FlowStage, flow_stage
+from placering.matching.state import Costs, State, copy_state, hold
 
-__all__ = ["rounded"]
+__all__ = ["reflowed", "rounded"]
 
 
 def rounded(state: State, stage: FlowStage, arcs_of: Sequence[Sequence[int]], *, eject: bool = False) -> list[int]:
@@ -33,6 +41,60 @@ def rounded(state: State, stage: FlowStage, arcs_of: Sequence[Sequence[int]], *,
         if not plan.place(u) and not (eject and plan.eject_for(u)):
             plan.base[state.n_arcs + u] = 1
     return plan.base.tolist()
+
+
+def reflowed(
+    state: State,
+    stage: FlowStage,
+    arcs_of: Sequence[Sequence[int]],
+    into: Sequence[Sequence[int]] = (),
+    later: Sequence[Costs] = (),
+) -> list[int] | None:
+    """The arc and unplaced values of a whole plan near ``stage``'s flow with the sibling groups
+    placed and the single children flowed (see the module's docstring); ``None`` when no
+    group is split, or the flow with the groups held has no solution (a home proven full that
+    the single children cannot fill).
+
+    With the per-flow costs of the ``later`` stages (and each home's arcs, ``into``), the
+    single children are placed lexicographically best for them too, flow by flow on each
+    optimal face: a plan that runs out of time in this stage is still good on cost and km.
+    """
+    if not stage.split:
+        return None
+    arrays, n_arcs = state.arrays, state.n_arcs
+    size = arrays.unit_size
+    base = np.asarray(stage.base, dtype=np.int64)
+    free = np.zeros(len(size), dtype=bool)
+    free[stage.free_units] = True
+    group = free & (size > 1)
+    # The groups the flow keeps whole stay where it put them (a home or "unplaced").
+    placed = np.flatnonzero(base[:n_arcs])
+    placed = placed[group[arrays.arc_unit[placed]]]
+    where = dict(zip(arrays.arc_unit[placed].tolist(), placed.tolist(), strict=True))
+    where.update((u, n_arcs + u) for u in np.flatnonzero(group & (base[n_arcs:] == 1)).tolist())
+    # Room for the split groups among the groups only: single children make way in the flow.
+    room = arrays.home_free - stage.load
+    np.subtract.at(room, arrays.arc_home[placed], size[arrays.arc_unit[placed]])
+    rounding = _Rounding.of(state, stage, arcs_of)
+    for u in sorted(stage.split, key=lambda v: (-int(size[v]), v)):
+        choices = (*rounding.by_share.get(u, ()), *rounding.cheapest(u))
+        var = next((a for a in choices if room[rounding.home(a)] >= size[u]), n_arcs + u)
+        if var < n_arcs:
+            room[rounding.home(var)] -= size[u]
+        where[u] = var
+    trial = copy_state(state)
+    for u, var in where.items():
+        hold(trial, u, var, arcs_of)
+    flowed = flow_stage(trial, stage.coeff, arcs_of)
+    if flowed is None or flowed.split:
+        return None
+    for coeff in later:
+        apply_face(trial, optimal_face(trial, reduced_costs(trial, flowed), 0), arcs_of, into)
+        after = flow_stage(trial, coeff, arcs_of)
+        if after is None or after.split:
+            break
+        flowed = after
+    return flowed.base
 
 
 @attrs.define
