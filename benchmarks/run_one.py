@@ -134,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         # The engine and how each stage was settled, as the results table shows them.
         "engine": f"{stats.engine} (stages by {', '.join(stage.method for stage in stats.by_stage) or 'none'})",
         "by_stage": [stage.to_dict() for stage in stats.by_stage],
+        "progress": [point.to_dict() for point in stats.progress],
         "workers": stats.workers,
         "objective": list(scenario.policy.effective_objective()),
     }
