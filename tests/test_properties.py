@@ -291,6 +291,7 @@ Ran = Callable[[tuple[StageStats, ...]], bool]
 PATHS: dict[str, tuple[dict[str, Any], tuple[str, ...], Ran, st.SearchStrategy[dict[str, Any]]]] = {
     "flow": ({}, (), lambda stages: all(s.method != "cp-sat" for s in stages), _crowds()),
     "cp-sat strategy": ({}, (), lambda stages: all(s.method == "cp-sat" for s in stages), _crowds()),
+    "rounding": ({}, (), lambda stages: any(s.method == "rounding" for s in stages), crowded_families(singles=(1, 4))),
     "branch and bound": (
         {"dive": False}, (), lambda stages: any("branch and bound" in s.parts for s in stages), separate_crowds()
     ),

@@ -175,12 +175,13 @@ def totals_of(scenario: Scenario, home_of: Mapping[str, str]) -> Totals:
 #: How a stage of the lexicographic objective was settled:
 #: ``incumbent``: the plan handed in (column generation's last round) meets the flow bound;
 #: ``flow``: the min-cost flow keeps every sibling group whole;
+#: ``rounding``: the flow rounded and repaired (the anytime plan) meets the flow's bound;
 #: ``parts``: the flow's split groups made whole part by independent part (see ``parts``);
 #: ``dive``: on the flow's optimal face, the whole matching at once;
 #: ``branch and bound``: over flows, settling this stage and every later one;
 #: ``mip``: SCIP on the whole matching, settling this stage and every later one;
 #: ``cp-sat``: CP-SAT on the stage (the ``cp-sat`` strategy, or a last resort).
-STAGE_METHODS = ("incumbent", "flow", "parts", "dive", "branch and bound", "mip", "cp-sat")
+STAGE_METHODS = ("incumbent", "flow", "rounding", "parts", "dive", "branch and bound", "mip", "cp-sat")
 
 
 def _strings(values: Iterable[str]) -> tuple[str, ...]:

@@ -167,10 +167,11 @@ class _Run:
             coeff = self.per_flow(term)
         stage = None if coeff is None else flow_stage(self.state, coeff, self.arcs_of)
         lower = 0 if stage is None else stage.lower
-        if stage is not None and stage.split:
+        settled = None if stage is None else self.by_incumbent(term, stage)
+        if settled is None and stage is not None and stage.split:
             self.round(k, stage)
-        settled: _Settled | None = None
-        if stage is not None and coeff is not None:
+            settled = self.at_bound(k, stage)
+        if settled is None and stage is not None and coeff is not None:
             settled = self.by_flow(k, term, stage, coeff)
             if settled is None and self.proven == len(self.stages):
                 self.record(k, "", started, lower, all_later=True)
@@ -193,6 +194,25 @@ class _Run:
         coeffs = [self.per_flow(t) for t in later] if all(self.flowable(t) for t in later) else []
         if (flowed := reflowed(self.state, stage, self.arcs_of, self.into, coeffs)) is not None:
             self.consider(complete(self.program, self.n_base, flowed), k, stage.lower)
+
+    def by_incumbent(self, term: LinearTerm, stage: FlowStage) -> _Settled | None:
+        """The incumbent handed in, when it is optimal in every stage before and meets the flow's
+        bound, which holds for all such plans (the fixings so far may have kept a tied other)."""
+        if self.known is not None and self.following and term.evaluate(self.known) == stage.lower:
+            return _Settled(self.known, "incumbent", stage, stage.lower)
+        return None
+
+    def at_bound(self, k: int, stage: FlowStage) -> _Settled | None:
+        """The best plan as stage ``k``'s optimum when it is optimal in every stage before and
+        meets the flow's bound here, which holds for every such plan: no search needed."""
+        if self.best is None:
+            return None
+        array = np.asarray(self.best, dtype=np.int64)
+        if self.value(k, array) != stage.lower:
+            return None
+        if any(self.value(i, array) != optimum for i, optimum in enumerate(self.stage_values)):
+            return None
+        return _Settled(self.best, "rounding", stage, stage.lower)
 
     def consider(self, values: list[int], k: int, lower: int) -> None:
         """Keep ``values`` as the best plan when it is lexicographically better over all stages,
@@ -236,12 +256,8 @@ class _Run:
         return self.strategy == "flow" and max(term.vars, default=-1) < self.n_base
 
     def by_flow(self, k: int, term: LinearTerm, stage: FlowStage, coeff: Costs) -> _Settled | None:
-        """The stage by its flow: the incumbent at the flow's bound, a whole flow, or the flow's
-        split sibling groups made whole (:meth:`whole_groups`)."""
-        if self.known is not None and self.following and term.evaluate(self.known) == stage.lower:
-            # A plan optimal in every stage before, at a bound that holds for all such plans,
-            # is optimal in this one too (the fixings so far may have kept a tied other plan).
-            return _Settled(self.known, "incumbent", stage, stage.lower)
+        """The stage by its flow: a whole flow, or the flow's split sibling groups made whole
+        (:meth:`whole_groups`)."""
         if not stage.split:
             candidate = complete(self.program, self.n_base, stage.base)
             if all(t.evaluate(candidate) <= z for t, z in self.state.bounds):
@@ -286,7 +302,7 @@ class _Run:
     def mip_of(self, coeffs: list[Costs]) -> _MipCall:
         """The MIP that settles a part, given the incumbent when it is optimal so far: a
         near-optimal start, and its value a bound to fix arcs against (:func:`by_mip`)."""
-        return _MipCall(run=self, coeffs=coeffs, so_far=self.known if self.following else None)
+        return _MipCall(run=self, coeffs=coeffs, so_far=self.known if self.following else self.best)
 
     def hold_parts(
         self, term: LinearTerm, stage: FlowStage, coeff: Costs, base: list[int], held: list[tuple[int, int]]
