@@ -244,7 +244,9 @@ class _Generation:
         """Out of time before pricing certified the plan. A stage is proven for all arcs when
         the restricted optimum meets the whole LP's bound there (and so did every stage
         before); the first one that does not is bounded by that LP bound, else by the
-        Lagrangian one."""
+        Lagrangian one. So are the anytime curve's points: the restricted program's flow bounds
+        hold for its own plans only, so a point of that stage is bounded by the same, and a
+        point of a later stage by nothing (0)."""
         proven, bound = 0, max(0, self.first_bound or 0)
         if self.whole_lp is not None:
             reached = min(result.proven, len(self.whole_lp))
@@ -252,7 +254,13 @@ class _Generation:
                 proven += 1
             if proven < len(self.whole_lp):
                 bound = self.whole_lp[proven]
-        return attrs.evolve(result, proven=proven, stage_values=result.stage_values[: proven + 1], bound=bound)
+        progress = tuple(
+            (moment, k, value, lower if k < proven else min(lower, bound) if k == proven else 0)
+            for moment, k, value, lower in result.progress
+        )
+        return attrs.evolve(
+            result, proven=proven, stage_values=result.stage_values[: proven + 1], bound=bound, progress=progress
+        )
 
     def stats(self, *, certified: bool) -> ColumnStats:
         return ColumnStats(rounds=self.rounds, certified=certified)
