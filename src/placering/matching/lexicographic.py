@@ -192,7 +192,8 @@ class _Run:
             self.consider(complete(self.program, self.n_base, values), k, stage.lower)
         later = self.stages[k + 1 :]
         coeffs = [self.per_flow(t) for t in later] if all(self.flowable(t) for t in later) else []
-        if (flowed := reflowed(self.state, stage, self.arcs_of, self.into, coeffs)) is not None:
+        flowed = reflowed(self.state, stage, self.arcs_of, self.into, coeffs, deadline=self.deadline)
+        if flowed is not None:
             self.consider(complete(self.program, self.n_base, flowed), k, stage.lower)
 
     def by_incumbent(self, term: LinearTerm, stage: FlowStage) -> _Settled | None:
@@ -288,6 +289,8 @@ class _Run:
         )  # fmt: skip
         if parted is not None:
             return self.hold_parts(term, stage, coeff, *parted)
+        if (left := self.left()) is not None and left <= 0:
+            return None  # out of time: a search of the whole matching would overrun the limit
         if self.tuning.dive and not hinted:
             budget = self.tuning.dive_per_group * len(stage.split) + self.tuning.dive_base
             dived = dive_on_face(

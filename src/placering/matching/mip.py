@@ -48,6 +48,8 @@ def by_mip(
     the arcs priced within its excess. Returns the arc and unplaced values of ``units`` (others
     0), or ``None`` when a MIP is not proven before ``deadline``.
     """
+    if (left := _left(deadline)) is not None and left <= 0:
+        return None
     part = _Part.of(state, units, arcs_of, hint)
     for coeff in coeffs:
         stage = flow_stage(part.node, coeff, arcs_of)

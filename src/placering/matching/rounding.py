@@ -20,6 +20,7 @@ where an ejection moves each child once, to a home with room.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import attrs
@@ -49,6 +50,8 @@ def reflowed(
     arcs_of: Sequence[Sequence[int]],
     into: Sequence[Sequence[int]] = (),
     later: Sequence[Costs] = (),
+    *,
+    deadline: float | None = None,
 ) -> list[int] | None:
     """The arc and unplaced values of a whole plan near ``stage``'s flow with the sibling groups
     placed and the single children flowed (see the module's docstring); ``None`` when no
@@ -58,6 +61,7 @@ def reflowed(
     With the per-flow costs of the ``later`` stages (and each home's arcs, ``into``), the
     single children are placed lexicographically best for them too, flow by flow on each
     optimal face: a plan that runs out of time in this stage is still good on cost and km.
+    Past ``deadline`` (a ``time.perf_counter()`` value) the later stages are left as they are.
     """
     if not stage.split:
         return None
@@ -89,6 +93,8 @@ def reflowed(
     if flowed is None or flowed.split:
         return None
     for coeff in later:
+        if deadline is not None and time.perf_counter() > deadline:
+            break
         apply_face(trial, optimal_face(trial, reduced_costs(trial, flowed), 0), arcs_of, into)
         after = flow_stage(trial, coeff, arcs_of)
         if after is None or after.split:

@@ -59,6 +59,8 @@ def dive_on_face(
     A plan found has the flow's bound as its value, so it is optimal for the stage. With
     ``focus``, only those units need to end whole.
     """
+    if _past(deadline):
+        return None
     scratch = copy_state(state)
     rc = reduced_costs(state, stage)
     apply_face(scratch, optimal_face(scratch, rc, 0), arcs_of, into)
@@ -69,10 +71,10 @@ def dive_on_face(
         split = split_in(current, focus)
         if not split:
             return current.base
-        if deadline is not None and time.perf_counter() > deadline:
+        if _past(deadline):
             left[0] = -1
             return None
-        batched = _batch(node, current, split, coeff, stage.lower, arcs_of, left)
+        batched = _batch(node, current, split, coeff, stage.lower, arcs_of, left, deadline)
         if batched is not None:
             found = search(*batched)
             if found is not None or left[0] < 0:
@@ -80,7 +82,8 @@ def dive_on_face(
         u = max(split, key=lambda v: (state.unit_size[v], -v))
         for var in _options(node, current, u, arcs_of):
             left[0] -= 1
-            if left[0] < 0:
+            if left[0] < 0 or _past(deadline):  # a national flow takes a second: look each time
+                left[0] = -1
                 return None
             trial = fix_unit(node, u, var, arcs_of)
             attempt = flow_stage(trial, coeff, arcs_of)
@@ -103,13 +106,14 @@ def _batch(
     lower: int,
     arcs_of: Sequence[Sequence[int]],
     left: list[int],
+    deadline: float | None,
 ) -> tuple[State, FlowStage] | None:
     """Most split groups fit whole where most of them already are: hold them all there at
     once, and when that leaves the face (the flow's value rises above ``lower``), the larger
     half of them, and so on, so that a large matching needs a few flows per round rather
     than one per group. Each flow spends one of ``left``."""
     chunk = sorted(split, key=lambda v: (-node.unit_size[v], v))
-    while len(chunk) > 1:
+    while len(chunk) > 1 and not _past(deadline):
         batch = copy_state(node)
         for v in chunk:
             hold(batch, v, _options(node, current, v, arcs_of, all_homes=False)[0], arcs_of)
@@ -168,6 +172,8 @@ def by_part(
     base = list(stage.base)
     held: list[tuple[int, int]] = []
     for part in parts:
+        if _past(deadline):
+            return None
         sub = copy_state(state)
         for u, var in whole:
             if u not in part:
