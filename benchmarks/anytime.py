@@ -7,9 +7,10 @@ Each (seed, limit) runs ``run_one.py FAMILY SEED --time-limit L`` in a fresh pro
 peak RSS is that solve's) and records when the solve returned against its limit, the totals,
 each term's certified bound and relative gap, the peak memory and the anytime curve (the
 solver statistics' ``progress``: each term's value in the best plan held against its bound,
-over time). Writes ``OUT/anytime.json`` (every record, curves included) and
-``OUT/anytime.csv`` (one row per run), prints the table the README shows, and with
-``--plot`` draws ``OUT/anytime.png``: per term, the gap against time of each seed's longest run.
+over time). Writes ``OUT/anytime-FAMILY.json`` (every record, curves included) and
+``OUT/anytime-FAMILY.csv`` (one row per run), prints the table the README shows, and with
+``--plot`` draws ``OUT/anytime-FAMILY.png``: per term, the gap against time of each seed's
+longest run.
 
 A term's gap is ``(value - bound) / bound``; a proven term has none. Terms after the first
 one a solve did not prove are bounded only by what the kept children contribute (the order is
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", default="national")
     parser.add_argument("--seeds", default="1-3", help="e.g. 1-3 or 1,4 (default 1-3)")
     parser.add_argument("--limits", default="60,120,600", help="time limits in seconds (default 60,120,600)")
-    parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for anytime.{json,csv,png}")
+    parser.add_argument("--out", type=Path, default=HERE / "results", help="folder for anytime-FAMILY.{json,csv,png}")
     parser.add_argument("--plot", action="store_true", help="draw OUT/anytime.png")
     parser.add_argument("--python", default=sys.executable, help="interpreter for the worker processes")
     args = parser.parse_args(argv)
@@ -178,10 +179,11 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(run(args.family, seed, limit, args.python))
             print(markdown(rows[-1:]).splitlines()[-1], flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    write_atomic(args.out / "anytime.json", json.dumps({"machine": machine(), "runs": rows}, indent=1) + "\n")
-    write_csv(rows, args.out / "anytime.csv")
+    name = f"anytime-{args.family}"
+    write_atomic(args.out / f"{name}.json", json.dumps({"machine": machine(), "runs": rows}, indent=1) + "\n")
+    write_csv(rows, args.out / f"{name}.csv")
     if args.plot:
-        plot(rows, args.out / "anytime.png")
+        plot(rows, args.out / f"{name}.png")
     print(markdown(rows))
     return 1 if any(row.get("error") for row in rows) else 0
 
