@@ -23,16 +23,14 @@ import argparse
 import csv
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import UsageError, machine, now, parse_seeds, run_json, write_atomic
+from bench import UsageError, machine, now, parse_seeds, run_json, save_figure, write_atomic
 
 TERMS = ("unplaced", "hvb", "consultant", "cost_per_day", "km")
 
@@ -141,16 +139,7 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     axes[0][0].legend(fontsize=7)
     fig.suptitle(f"{rows[0]['family']}: best plan held against its bound (dashed: 1 %)", fontsize=9)
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    finally:
-        plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def main(argv: list[str] | None = None) -> int:

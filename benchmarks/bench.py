@@ -712,11 +712,18 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
+    save_figure(fig, path, dpi=120)
+
+
+def save_figure(fig: Any, path: Path, *, dpi: int) -> None:
+    """Write a matplotlib figure as a PNG atomically (never a half-written image), and close it."""
+    import matplotlib.pyplot as plt
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.png", dir=path.parent)
     os.close(fd)
     try:
-        fig.savefig(tmp, dpi=120)
+        fig.savefig(tmp, dpi=dpi)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
