@@ -5,9 +5,11 @@ Per stage (each a weighted merge of consecutive objective terms, see
 
 1. The min-cost flow gives a lower bound (:mod:`.flow`). If it places every unit whole (and
    keeps the bounds of any earlier stage that had a gap), it *is* the stage optimum.
-2. If it splits a sibling group, :mod:`.split` makes the groups whole: part by independent
-   part, with a dive on the flow's optimal face, a branch and bound over flows, and the MIP
-   of :mod:`.mip`; failing that, over the whole matching at once.
+2. If it splits a sibling group, the flow rounded and repaired (:mod:`.rounding`) is held as
+   the plan a time limit returns, and where it meets the flow's bound it is the optimum.
+   Otherwise :mod:`.split` makes the groups whole: part by independent part, with a dive on
+   the flow's optimal face, a branch and bound over flows, and the MIP of :mod:`.mip` (which
+   starts from the best plan held); failing that, over the whole matching at once.
 3. Only when none of that settles the stage does CP-SAT take it, on the model narrowed so far,
    hinted with the best plan known and told the flow bound.
 
