@@ -6,6 +6,7 @@ import itertools
 import random
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -556,6 +557,37 @@ def test_the_reflowed_plan_is_the_best_plan_for_its_sibling_groups() -> None:
     check()
     assert sum(tried) * 3 >= len(tried), f"the flow split a group in {sum(tried)} of {len(tried)} examples"
     assert any(better), "the second flow never beat both roundings"
+
+
+def test_out_of_time_after_the_parts_no_whole_matching_search_starts() -> None:
+    """When the clock runs out while the parts are settled, the solve returns the plan it holds
+    at once: no dive over the whole matching, no branch and bound or MIP over it (on national
+    each would overrun the limit by seconds)."""
+    scenario = placering.generate(family="siblings-heavy", seed=3)
+
+    class Clock:
+        offset = 0.0
+
+        @staticmethod
+        def perf_counter() -> float:
+            return time.perf_counter() + Clock.offset
+
+    ran: list[str] = []
+
+    def parts_out_of_time(*args: Any, **kwargs: Any) -> None:
+        ran.append("parts")
+        Clock.offset += 10_000.0  # the parts gave up: out of time
+
+    with pytest.MonkeyPatch.context() as mp:
+        for module in (lexicographic, split, mip, rounding):
+            mp.setattr(module, "time", Clock)
+        mp.setattr(lexicographic, "by_part", parts_out_of_time)
+        mp.setattr(lexicographic, "dive_on_face", lambda *a, **k: ran.append("dive"))
+        mp.setattr(lexicographic._Run, "search_all", lambda *a, **k: ran.append("search"))
+        plan = placering.solve(scenario, time_limit=600, explain=False)
+    assert ["parts"] == ran
+    assert "feasible" == plan.status
+    assert [] == placering.check_plan(scenario, plan)
 
 
 def test_out_of_time_a_solve_returns_the_rounded_flow_with_its_curve() -> None:
