@@ -48,8 +48,8 @@ def reflowed(
     state: State,
     stage: FlowStage,
     arcs_of: Sequence[Sequence[int]],
-    into: Sequence[Sequence[int]] = (),
-    later: Sequence[Costs] = (),
+    into: Sequence[Sequence[int]],
+    later: Sequence[Costs],
     *,
     deadline: float | None = None,
 ) -> list[int] | None:
@@ -58,10 +58,10 @@ def reflowed(
     group is split, or the flow with the groups held has no solution (a home proven full that
     the single children cannot fill).
 
-    With the per-flow costs of the ``later`` stages (and each home's arcs, ``into``), the
-    single children are placed lexicographically best for them too, flow by flow on each
-    optimal face: a plan that runs out of time in this stage is still good on cost and km.
-    Past ``deadline`` (a ``time.perf_counter()`` value) the later stages are left as they are.
+    With the per-flow costs of the ``later`` stages (``into``: each home's arcs), the single
+    children are placed lexicographically best for them too, flow by flow on each optimal face:
+    a plan that runs out of time in this stage is still good on cost and km. Past ``deadline``
+    (a ``time.perf_counter()`` value) the later stages are left as they are.
     """
     if not stage.split:
         return None
