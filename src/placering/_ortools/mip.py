@@ -17,7 +17,9 @@ The solution is checked exactly here (each unit in one place, no home over its p
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -55,6 +57,7 @@ def assignment_minimum(
     home_capacity: np.ndarray,
     home_full: np.ndarray,
     caps: Sequence[tuple[np.ndarray, np.ndarray, int]] = (),
+    weights: Sequence[int] = (),
     hint: np.ndarray | None = None,
     time_limit: float | None = None,
     seed: int = 0,
@@ -69,7 +72,89 @@ def assignment_minimum(
     coefficients, limit)`` keeps that term at most ``limit``. ``hint`` is a ``choice`` to
     start from (-2 where unknown). Without ``surely_feasible``, a proof that no plan exists
     comes back as ``infeasible`` rather than as an error.
+
+    ``weights`` are those of the terms the costs merge, when they do (each above what the terms
+    after it add together, the last 1: :func:`placering.matching.model.stages_of`). SCIP
+    compares objective values with a relative tolerance of 1e-9, so on a merged objective in
+    the tens of billions it may stop with its bound a few hundred below its plan: then the
+    terms are minimised one after another, each small enough to compare in units.
     """
+    started = time.perf_counter()
+    result = _assignment(
+        unit_size=unit_size, arc_unit=arc_unit, arc_home=arc_home, arc_cost=arc_cost, unplaced_cost=unplaced_cost,
+        unplaced_open=unplaced_open, home_capacity=home_capacity, home_full=home_full, caps=caps, hint=hint,
+        time_limit=time_limit, seed=seed, log=log, surely_feasible=surely_feasible,
+    )  # fmt: skip
+    if result.proven or result.choice is None or len(weights) < 2:
+        return result
+    left = None if time_limit is None else time_limit - (time.perf_counter() - started)
+    if left is not None and left <= 0:
+        return result
+    shape = {
+        "unit_size": unit_size, "arc_unit": arc_unit, "arc_home": arc_home, "unplaced_open": unplaced_open,
+        "home_capacity": home_capacity, "home_full": home_full, "seed": seed, "log": log,
+    }  # fmt: skip
+    by_terms = _by_terms(shape, arc_cost, unplaced_cost, caps, weights, result.choice, left)
+    return result if by_terms is None else by_terms
+
+
+def _by_terms(
+    shape: dict[str, Any],
+    arc_cost: np.ndarray,
+    unplaced_cost: np.ndarray,
+    caps: Sequence[tuple[np.ndarray, np.ndarray, int]],
+    weights: Sequence[int],
+    hint: np.ndarray,
+    time_limit: float | None,
+) -> AssignmentResult | None:
+    """The merged objective's optimum, its terms minimised one after another (each kept at its
+    optimum by a row while the next is minimised); ``None`` if one is not proven in time."""
+    arc_rest, unplaced_rest = np.asarray(arc_cost, dtype=np.int64), np.asarray(unplaced_cost, dtype=np.int64)
+    if weights[-1] != 1 or (arc_rest < 0).any() or (unplaced_rest < 0).any():
+        return None  # not a merge of nonnegative terms: no exact split
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    kept, choice = list(caps), hint
+    for weight in weights:
+        # Each child's value of this term: what its weight divides out of the rest (the terms
+        # after it add less than the weight, so this is exact).
+        arc_term, arc_rest = np.divmod(arc_rest, weight)
+        unplaced_term, unplaced_rest = np.divmod(unplaced_rest, weight)
+        left = None if deadline is None else deadline - time.perf_counter()
+        if left is not None and left <= 0:
+            return None
+        found = _assignment(
+            **shape, arc_cost=arc_term, unplaced_cost=unplaced_term, caps=kept, hint=choice,
+            time_limit=left, surely_feasible=True,
+        )  # fmt: skip
+        if not found.proven or found.choice is None or found.objective is None:
+            return None
+        kept.append((arc_term, unplaced_term, found.objective))
+        choice = found.choice
+    size, placed = np.asarray(shape["unit_size"], dtype=np.int64), choice >= 0
+    # Each unit's chosen arc is its own, so the arcs' sizes are the placed units' sizes.
+    value = int((np.asarray(arc_cost, dtype=np.int64)[choice[placed]] * size[placed]).sum())
+    value += int((np.asarray(unplaced_cost, dtype=np.int64)[~placed] * size[~placed]).sum())
+    return AssignmentResult(proven=True, choice=choice, objective=value, bound=value)
+
+
+def _assignment(
+    *,
+    unit_size: np.ndarray,
+    arc_unit: np.ndarray,
+    arc_home: np.ndarray,
+    arc_cost: np.ndarray,
+    unplaced_cost: np.ndarray,
+    unplaced_open: np.ndarray,
+    home_capacity: np.ndarray,
+    home_full: np.ndarray,
+    caps: Sequence[tuple[np.ndarray, np.ndarray, int]],
+    hint: np.ndarray | None,
+    time_limit: float | None,
+    seed: int,
+    log: bool,
+    surely_feasible: bool,
+) -> AssignmentResult:
+    """One SCIP solve of the assignment (see :func:`assignment_minimum`)."""
     size = np.asarray(unit_size, dtype=np.int64)
     open_units = np.flatnonzero(unplaced_open)
     arc_size = size[arc_unit]

@@ -66,6 +66,7 @@ def minimise(
         cpsat=params.cpsat,
         incumbent=incumbent,
         names=[tuple(name for name, _ in stage) for stage in stages],
+        weights=[tuple(weight for _, weight in stage) for stage in stages],
     )
 
 

@@ -63,6 +63,7 @@ def lexicographic_minimum(
     cpsat: Mapping[str, object] | None = None,
     incumbent: Sequence[int] | None = None,
     names: Sequence[tuple[str, ...]] | None = None,
+    weights: Sequence[tuple[int, ...]] | None = None,
 ) -> LexResult:
     """Minimise ``stages[0]``, then ``stages[1]`` among its minimisers, and so on.
 
@@ -73,7 +74,8 @@ def lexicographic_minimum(
     logs. ``incumbent`` (the arc and unplaced values of a feasible plan) settles every stage,
     from the first on, where it meets the flow's bound: column generation passes its last
     restricted optimum, which still holds the LP's values in the stages pricing has not
-    reopened. ``names`` gives each stage's term names for the statistics.
+    reopened. ``names`` gives each stage's term names for the statistics, ``weights`` the
+    weights it merges them with (:func:`placering.matching.model.stages_of`), for the MIPs.
     """
     state, arcs_of, into = initial_state(program, n_arcs, arc_unit, arc_home, unit_size, home_free)
     run = _Run(
@@ -82,6 +84,7 @@ def lexicographic_minimum(
         into=into,
         stages=stages,
         names=names or [(f"stage {k}",) for k in range(len(stages))],
+        weights=weights or [(1,)] * len(stages),
         deadline=None if time_limit is None else time.perf_counter() + time_limit,
         seed=seed,
         workers=workers,
@@ -119,6 +122,7 @@ class _Run:
     into: Sequence[Sequence[int]]
     stages: Sequence[LinearTerm]
     names: Sequence[tuple[str, ...]]
+    weights: Sequence[tuple[int, ...]]
     deadline: float | None
     seed: int
     workers: int
@@ -284,7 +288,7 @@ class _Run:
             coeffs = [self.per_flow(t) for t in later]
         # On a column generation round's incumbent the searches would only repeat the MIP.
         hinted = self.known is not None and self.following and coeffs is not None
-        mip = None if coeffs is None else self.mip_of(coeffs)
+        mip = None if coeffs is None else self.mip_of(coeffs, self.weights[k:])
         parted = by_part(
             self.state, stage, coeff, coeffs, self.arcs_of, self.into,
             tuning=self.tuning, deadline=self.deadline, mip=mip, hinted=hinted,
@@ -304,10 +308,11 @@ class _Run:
             self.search_all(k, term, stage.lower, hinted, coeffs, mip)
         return None
 
-    def mip_of(self, coeffs: list[Costs]) -> _MipCall:
+    def mip_of(self, coeffs: list[Costs], weights: Sequence[tuple[int, ...]]) -> _MipCall:
         """The MIP that settles a part, given the incumbent when it is optimal so far: a
         near-optimal start, and its value a bound to fix arcs against (:func:`by_mip`)."""
-        return _MipCall(run=self, coeffs=coeffs, so_far=self.known if self.following else self.best)
+        so_far = self.known if self.following else self.best
+        return _MipCall(run=self, coeffs=coeffs, weights=list(weights), so_far=so_far)
 
     def hold_parts(
         self, term: LinearTerm, stage: FlowStage, coeff: Costs, base: list[int], held: list[tuple[int, int]]
@@ -450,11 +455,12 @@ class _MipCall:
 
     run: _Run
     coeffs: list[Costs]
+    weights: list[tuple[int, ...]]
     so_far: Sequence[int] | None
 
     def __call__(self, on: State, units: set[int], hint: Sequence[int] | None) -> list[int] | None:
         run = self.run
         return by_mip(
             on, self.coeffs, run.arcs_of, run.into, units, deadline=run.deadline, seed=run.seed, log=run.log,
-            hint=self.so_far if hint is None else hint,
+            weights=self.weights, hint=self.so_far if hint is None else hint,
         )  # fmt: skip

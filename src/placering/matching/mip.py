@@ -35,6 +35,7 @@ def by_mip(
     deadline: float | None,
     seed: int,
     log: bool,
+    weights: Sequence[tuple[int, ...]] | None = None,
     hint: Sequence[int] | None = None,
 ) -> list[int] | None:
     """The lexicographic optimum of ``units`` (a part of the matching that nothing else competes
@@ -45,19 +46,22 @@ def by_mip(
     optimal face when the MIP meets the bound). A stage with a gap also stays as a row keeping
     it at its optimum. A ``hint`` that is a plan of the part is the MIP's start; at the flow's
     bound it settles the stage, and above it its value bounds the MIP, which then keeps only
-    the arcs priced within its excess. Returns the arc and unplaced values of ``units`` (others
-    0), or ``None`` when a MIP is not proven before ``deadline``.
+    the arcs priced within its excess. ``weights`` gives each stage's term weights where it
+    merges several (see :func:`_ortools.assignment_minimum`). Returns the arc and unplaced
+    values of ``units`` (others 0), or ``None`` when a MIP is not proven before ``deadline``.
     """
     if (left := _left(deadline)) is not None and left <= 0:
         return None
     part = _Part.of(state, units, arcs_of, hint)
-    for coeff in coeffs:
+    for coeff, weight in zip(coeffs, weights or [(1,)] * len(coeffs), strict=True):
         stage = flow_stage(part.node, coeff, arcs_of)
         if stage is None:
             return None
         flow_value = _part_value(part.node, stage, coeff, part.mine)
         rc = reduced_costs(part.node, stage)
-        value = _stage_optimum(part, stage, coeff, rc, flow_value, arcs_of, into, deadline=deadline, seed=seed, log=log)
+        value = _stage_optimum(
+            part, stage, coeff, weight, rc, flow_value, arcs_of, into, deadline=deadline, seed=seed, log=log
+        )
         if value is None:
             return None
         gap = value - flow_value
@@ -73,6 +77,7 @@ def _stage_optimum(
     part: _Part,
     stage: FlowStage,
     coeff: Costs,
+    weights: tuple[int, ...],
     rc: ReducedCosts,
     flow_value: int,
     arcs_of: Sequence[Sequence[int]],
@@ -107,7 +112,7 @@ def _stage_optimum(
     # node: look there first, and search the node only if the face has no plan.
     face = copy_state(node)
     apply_face(face, optimal_face(face, rc, 0), arcs_of, into)
-    result, plan = part.settle(face, coeff, left, exists=False, seed=seed, log=log)
+    result, plan = part.settle(face, coeff, weights, left, exists=False, seed=seed, log=log)
     if result.objective is not None and result.objective != flow_value:
         raise SolverError(f"A plan on a part's optimal face has value {result.objective}, not {flow_value}.")
     if result.infeasible:
@@ -119,7 +124,7 @@ def _stage_optimum(
             # is too wide against its prices to cut much).
             wide = copy_state(node)
             apply_face(wide, optimal_face(wide, rc, upper - flow_value), arcs_of, into)
-        result, plan = part.settle(wide, coeff, _left(deadline), exists=True, seed=seed, log=log)
+        result, plan = part.settle(wide, coeff, weights, _left(deadline), exists=True, seed=seed, log=log)
     if not result.proven or plan is None or result.objective is None:
         return None
     part.choice = plan
@@ -205,7 +210,15 @@ class _Part:
         return chosen
 
     def settle(
-        self, on: State, coeff: Costs, left: float | None, *, exists: bool, seed: int, log: bool
+        self,
+        on: State,
+        coeff: Costs,
+        weights: tuple[int, ...],
+        left: float | None,
+        *,
+        exists: bool,
+        seed: int,
+        log: bool,
     ) -> tuple[_ortools.AssignmentResult, np.ndarray | None]:
         """The MIP on ``on``'s arcs of the part, and its plan as arcs (-1 unplaced)."""
         arrays, part, n_arcs = on.arrays, self.part, on.n_arcs
@@ -231,6 +244,7 @@ class _Part:
             home_capacity=self.places,
             home_full=np.asarray(on.full, dtype=bool),
             caps=[(kept.arc[arcs], kept.unplaced[part], limit) for kept, limit in self.caps],
+            weights=weights,
             hint=hint,
             time_limit=left,
             seed=seed,
