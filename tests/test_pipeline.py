@@ -733,11 +733,11 @@ def test_a_merged_stage_scip_leaves_unproven_is_minimised_term_by_term(data: dic
     solves = []
     once = ortools_mip._assignment
 
-    def stopping_early(**kwargs: Any) -> Any:
+    def stopping_early(problem: Any, **kwargs: Any) -> Any:
         solves.append(len(kwargs["caps"]))
         if len(solves) == 1:  # the merged solve: a plan (all unplaced) and a bound below it
             return ortools_mip.AssignmentResult(proven=False, choice=np.full(len(sizes), -1), objective=None, bound=0)
-        return once(**kwargs)
+        return once(problem, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ortools_mip, "_assignment", stopping_early)

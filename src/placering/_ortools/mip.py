@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from typing import Any
 
 import attrs
 import numpy as np
@@ -80,26 +79,40 @@ def assignment_minimum(
     terms are minimised one after another, each small enough to compare in units.
     """
     started = time.perf_counter()
+    problem = _Problem(
+        unit_size=unit_size, arc_unit=arc_unit, arc_home=arc_home, unplaced_open=unplaced_open,
+        home_capacity=home_capacity, home_full=home_full, seed=seed, log=log,
+    )  # fmt: skip
     result = _assignment(
-        unit_size=unit_size, arc_unit=arc_unit, arc_home=arc_home, arc_cost=arc_cost, unplaced_cost=unplaced_cost,
-        unplaced_open=unplaced_open, home_capacity=home_capacity, home_full=home_full, caps=caps, hint=hint,
-        time_limit=time_limit, seed=seed, log=log, surely_feasible=surely_feasible,
+        problem, arc_cost=arc_cost, unplaced_cost=unplaced_cost, caps=caps, hint=hint, time_limit=time_limit,
+        surely_feasible=surely_feasible,
     )  # fmt: skip
     if result.proven or result.choice is None or len(weights) < 2:
         return result
     left = None if time_limit is None else time_limit - (time.perf_counter() - started)
     if left is not None and left <= 0:
         return result
-    shape = {
-        "unit_size": unit_size, "arc_unit": arc_unit, "arc_home": arc_home, "unplaced_open": unplaced_open,
-        "home_capacity": home_capacity, "home_full": home_full, "seed": seed, "log": log,
-    }  # fmt: skip
-    by_terms = _by_terms(shape, arc_cost, unplaced_cost, caps, weights, result.choice, left)
+    by_terms = _by_terms(problem, arc_cost, unplaced_cost, caps, weights, result.choice, left)
     return result if by_terms is None else by_terms
 
 
+@attrs.frozen(kw_only=True)
+class _Problem:
+    """What every solve of one assignment shares: its units, arcs and homes, and SCIP's seed
+    and log."""
+
+    unit_size: np.ndarray
+    arc_unit: np.ndarray
+    arc_home: np.ndarray
+    unplaced_open: np.ndarray
+    home_capacity: np.ndarray
+    home_full: np.ndarray
+    seed: int
+    log: bool
+
+
 def _by_terms(
-    shape: dict[str, Any],
+    problem: _Problem,
     arc_cost: np.ndarray,
     unplaced_cost: np.ndarray,
     caps: Sequence[tuple[np.ndarray, np.ndarray, int]],
@@ -123,14 +136,14 @@ def _by_terms(
         if left is not None and left <= 0:
             return None
         found = _assignment(
-            **shape, arc_cost=arc_term, unplaced_cost=unplaced_term, caps=kept, hint=choice,
-            time_limit=left, surely_feasible=True,
+            problem, arc_cost=arc_term, unplaced_cost=unplaced_term, caps=kept, hint=choice, time_limit=left,
+            surely_feasible=True,
         )  # fmt: skip
         if not found.proven or found.choice is None or found.objective is None:
             return None
         kept.append((arc_term, unplaced_term, found.objective))
         choice = found.choice
-    size, placed = np.asarray(shape["unit_size"], dtype=np.int64), choice >= 0
+    size, placed = np.asarray(problem.unit_size, dtype=np.int64), choice >= 0
     # Each unit's chosen arc is its own, so the arcs' sizes are the placed units' sizes.
     value = int((np.asarray(arc_cost, dtype=np.int64)[choice[placed]] * size[placed]).sum())
     value += int((np.asarray(unplaced_cost, dtype=np.int64)[~placed] * size[~placed]).sum())
@@ -138,23 +151,19 @@ def _by_terms(
 
 
 def _assignment(
+    problem: _Problem,
     *,
-    unit_size: np.ndarray,
-    arc_unit: np.ndarray,
-    arc_home: np.ndarray,
     arc_cost: np.ndarray,
     unplaced_cost: np.ndarray,
-    unplaced_open: np.ndarray,
-    home_capacity: np.ndarray,
-    home_full: np.ndarray,
     caps: Sequence[tuple[np.ndarray, np.ndarray, int]],
     hint: np.ndarray | None,
     time_limit: float | None,
-    seed: int,
-    log: bool,
     surely_feasible: bool,
 ) -> AssignmentResult:
     """One SCIP solve of the assignment (see :func:`assignment_minimum`)."""
+    unit_size, arc_unit, arc_home = problem.unit_size, problem.arc_unit, problem.arc_home
+    unplaced_open, home_capacity, home_full = problem.unplaced_open, problem.home_capacity, problem.home_full
+    seed, log = problem.seed, problem.log
     size = np.asarray(unit_size, dtype=np.int64)
     open_units = np.flatnonzero(unplaced_open)
     arc_size = size[arc_unit]
