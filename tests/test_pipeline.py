@@ -752,6 +752,27 @@ def test_a_merged_stage_scip_leaves_unproven_is_minimised_term_by_term(data: dic
     assert result.objective == best == result.bound
 
 
+def test_a_solve_hands_each_part_mip_its_stages_term_weights() -> None:
+    """The term-by-term fallback needs each merged stage's weights: a solve's part MIPs get those
+    of the stage they minimise (a merged one among them), as ``stages_of`` made them."""
+    scenario = placering.generate(family="dalarna", children=150, seed=1)
+    stages = stages_of(build_matching(scenario), scenario.policy.effective_objective())
+    weights = [tuple(w for _, w in stage) for stage in stages]
+    given: list[tuple[int, ...]] = []
+    assignment = _ortools.assignment_minimum
+
+    def recording(**kwargs: Any) -> Any:
+        given.append(tuple(kwargs["weights"]))
+        return assignment(**kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_ortools, "assignment_minimum", recording)
+        plan = placering.solve(scenario, placering.SolveParams(tuning=SEARCHES_OFF))
+    assert plan.status == "optimal"
+    assert given and set(given) <= set(weights)
+    assert any(len(w) > 1 for w in given)
+
+
 def test_a_hint_gives_every_variable_of_the_units_it_places() -> None:
     """SCIP ignores a partial solution that leaves most variables unknown: a unit the hint
     places has all its variables given (one 1, the rest 0); an unknown unit's none."""
