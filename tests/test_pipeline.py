@@ -773,6 +773,36 @@ def test_a_solve_hands_each_part_mip_its_stages_term_weights() -> None:
     assert any(len(w) > 1 for w in given)
 
 
+def test_pricing_takes_in_more_arcs_a_round_under_a_time_limit() -> None:
+    """Without a time limit each unit takes in ``arcs_per_round`` arcs a round while the LP
+    grows (a smaller program, faster exact rounds); under one ``arcs_per_round_limited`` (the
+    LP certified sooner, within the half of the limit pricing may use)."""
+    from placering.matching import columns
+
+    scenario = placering.generate(family="dalarna", children=150, seed=1)
+    tuning = placering.Tuning(
+        price_above=0, first_arcs=dict.fromkeys(placering.KINDS, 0), arcs_per_round=1, arcs_per_round_limited=3
+    )
+    asked: list[int] = []
+    priced = columns._Generation.priced
+
+    def recording(self: Any, plan: Any, per_unit: int) -> Any:
+        if plan is None:  # growing the LP, not pricing against a plan
+            asked.append(per_unit)
+        return priced(self, plan, per_unit)
+
+    totals = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(columns._Generation, "priced", recording)
+        for limit, expected in ((None, 1), (600.0, 3)):
+            asked.clear()
+            plan = placering.solve(scenario, placering.SolveParams(tuning=tuning, time_limit=limit))
+            assert plan.status == "optimal"
+            assert asked and set(asked) == {expected}
+            totals.append(plan.totals)
+    assert totals[0] == totals[1]
+
+
 def test_a_hint_gives_every_variable_of_the_units_it_places() -> None:
     """SCIP ignores a partial solution that leaves most variables unknown: a unit the hint
     places has all its variables given (one 1, the rest 0); an unknown unit's none."""

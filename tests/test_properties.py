@@ -24,7 +24,9 @@ from strategies import crowded_families, home_dicts, scenario_dicts, separate_cr
 #: Column generation on every instance, starting from no arc at all and taking in one per
 #: unit and round, so that pricing finds every arc the optimum uses, often only after the
 #: restricted program's integer optimum has proven worse than the whole one's.
-PRICED = placering.Tuning(price_above=0, first_arcs=dict.fromkeys(placering.KINDS, 0), arcs_per_round=1)
+PRICED = placering.Tuning(
+    price_above=0, first_arcs=dict.fromkeys(placering.KINDS, 0), arcs_per_round=1, arcs_per_round_limited=1
+)
 
 DEFAULT_OBJECTIVE = ("unplaced", "hvb", "consultant", "cost", "km")
 #: The profile (conftest.py) sets the deadline and whether draws are derandomized.

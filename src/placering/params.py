@@ -133,10 +133,14 @@ class Tuning:
     #: Above this many arcs the matching is solved by column generation: a national scenario
     #: has about 10^7 arcs, most of them to HVB units hundreds of kilometres away.
     price_above: int = attrs.field(default=400_000, validator=f.int_between(0, _MOST))
-    #: Arcs with a negative reduced cost each unit may take in per round of pricing: on
-    #: national a round takes seconds, and with 32 the first stage's LP is certified in 7 rounds
-    #: instead of 17 (within half of a 60 s limit); with 8 the program stays smaller.
-    arcs_per_round: int = attrs.field(default=32, validator=f.int_between(1, _MOST))
+    #: Arcs with a negative reduced cost each unit may take in per round of pricing, without a
+    #: time limit: the restricted program stays small, and its exact rounds fast (national seed
+    #: 1: its first round's first stage took 349 s with 8, and had not ended in an hour with 32).
+    arcs_per_round: int = attrs.field(default=8, validator=f.int_between(1, _MOST))
+    #: The same under a time limit, where pricing may use half of it: on national a round takes
+    #: seconds, and with 32 the first stage's LP is certified in 7 rounds instead of 17 (within
+    #: half of a 60 s limit), so the plan comes with the LP's bound.
+    arcs_per_round_limited: int = attrs.field(default=32, validator=f.int_between(1, _MOST))
     #: Arcs within an integrality gap each unit may take in per round: the gap's parts on
     #: national want 350 000 arcs at once.
     gap_arcs_per_round: int = attrs.field(default=16, validator=f.int_between(1, _MOST))

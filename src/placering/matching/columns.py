@@ -164,8 +164,10 @@ class _Generation:
 
     def grow_lp(self) -> None:
         """Take in the arcs priced below 0 until pricing certifies the restricted LP."""
+        tuning = self.params.tuning
+        per_unit = tuning.arcs_per_round if self.pricing_deadline is None else tuning.arcs_per_round_limited
         while not self.past(self.pricing_deadline):
-            pricing = self.priced(None, self.params.tuning.arcs_per_round)
+            pricing = self.priced(None, per_unit)
             self.first_bound = pricing.first_bound
             if not pricing.wanted.size:
                 self.whole_lp = pricing.lower if pricing.certified else None

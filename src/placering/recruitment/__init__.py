@@ -116,11 +116,11 @@ CONVERSION_FORMAT = "placering.conversion/1"
 DEFAULT_CONVERTED_COST = 1200.0
 
 #: How a variant is solved when every optimal plan has the same totals and the caller left the
-#: tuning alone: column generation at every size, with 8 arcs per unit and round (32 made the
-#: demo's marginal table 1.2x slower: its rounds are cheap, its MIPs grow with the arcs), and
+#: tuning alone: column generation at every size (8 arcs per unit and round, as without a time
+#: limit: 32 made the demo's marginal table 1.2x slower, its MIPs grow with the arcs), and
 #: each split part straight to its MIP, which prove the same optimum as the default route, in
 #: about 60 % of its time on the demo year.
-VARIANT_TUNING = Tuning(price_above=0, part_branch_budget=0, arcs_per_round=8)
+VARIANT_TUNING = Tuning(price_above=0, part_branch_budget=0)
 
 #: The objective terms that, all minimised, leave every plan total fixed.
 _TOTAL_TERMS = ("unplaced", "hvb", "consultant", "cost", "km")
