@@ -3,6 +3,7 @@ conversion of consultant homes. Every row is checked against a plain solve of it
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -171,6 +172,35 @@ def test_a_process_pool_gives_the_same_tables(dalarna: placering.Scenario) -> No
     assert [r["municipality"] for r in here["rows"]].count("2080") == 5
 
 
+def test_each_variant_starts_with_the_arcs_the_ones_before_it_took_in(
+    dalarna: placering.Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The variants of one base want mostly the same arcs beyond the base's: each starts from
+    the base's plan and every arc the base and the variants before it took in."""
+    module = importlib.import_module("placering.solve")
+    original = module.solve_and_start
+    starts: list[Any] = []
+    lefts: list[Any] = []
+
+    def record(scenario: placering.Scenario, params: Any = None, *, explain: bool = True, start: Any = None) -> Any:
+        plan, left = original(scenario, params, explain=explain, start=start)
+        starts.append(start)
+        lefts.append(left)
+        return plan, left
+
+    monkeypatch.setattr(module, "solve_and_start", record)
+    marginal_values(dalarna, default_profiles(), ("2080", "2085"))
+    assert starts[0] is None and len(starts) > 3  # the base, then the variants solved
+
+    def pairs(start: Any) -> set[tuple[str, str]]:
+        return {(start.units[u], start.homes[h]) for u, h in zip(start.arc_unit, start.arc_home, strict=True)}
+
+    for k in range(2, len(starts)):
+        assert pairs(starts[k]) == pairs(starts[k - 1]) | pairs(lefts[k - 1])
+        assert starts[k].home_of == lefts[0].home_of  # always the base's plan
+    assert len(pairs(starts[-1])) > len(pairs(starts[1]))
+
+
 # --- the command --------------------------------------------------------------------------------
 
 
@@ -259,7 +289,9 @@ def test_a_home_no_child_may_use_takes_the_base_plan_without_a_solve(
     def no_solve(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the variant was solved")
 
+    monkeypatch.setattr(placering.recruitment, "_base", lambda *args: (_plain(scenario), None))
     monkeypatch.setattr(placering.recruitment, "outcome_of", no_solve)
+    monkeypatch.setattr(importlib.import_module("placering.solve"), "solve_and_start", no_solve)
     table = marginal_values(scenario, [rare], ["A", "B", "C"])
     assert [row.outcome.totals for row in table.rows] == [expected] * 3
     assert all(row.yearly_saving == 0 for row in table.rows)

@@ -20,10 +20,10 @@ import attrs
 from placering.comparison import yearly_cost
 from placering.matching.start import WarmStart
 from placering.params import SolveParams
-from placering.result import Totals
+from placering.result import Plan, Totals
 from placering.scenario import Scenario
 
-__all__ = ["Outcome", "executor_for", "run", "solve_variants"]
+__all__ = ["Outcome", "executor_for", "outcome_of", "plan_outcome", "run", "solve_variants"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -153,7 +153,11 @@ def outcome_of(scenario: Scenario, params: SolveParams, start: WarmStart | None 
     what a sweep reports."""
     from placering.solve import solve
 
-    plan = solve(scenario, params.replace(workers=1), explain=False, start=start)
+    return plan_outcome(scenario, solve(scenario, params.replace(workers=1), explain=False, start=start))
+
+
+def plan_outcome(scenario: Scenario, plan: Plan) -> Outcome:
+    """What a sweep reports of ``plan``, a plan of ``scenario``."""
     return Outcome(
         status=plan.status,
         totals=plan.totals,

@@ -19,7 +19,7 @@ import numpy as np
 from placering.matching.model import Arcs, MatchingModel
 from placering.scenario import Scenario
 
-__all__ = ["WarmStart", "start_arcs", "start_plan", "warm_start"]
+__all__ = ["WarmStart", "start_arcs", "start_plan", "warm_start", "with_arcs_of"]
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -46,6 +46,30 @@ def warm_start(scenario: Scenario, model: MatchingModel, home_of: Mapping[str, s
         arc_unit=np.asarray(model.arc_unit, dtype=np.int64),
         arc_home=np.asarray(model.arc_home, dtype=np.int64),
     )
+
+
+def with_arcs_of(start: WarmStart, other: WarmStart) -> WarmStart:
+    """``start``'s plan with the arcs of both: what pricing took in for one variant is where
+    the next variant's pricing begins too (an arc whose child or home a variant lacks is
+    left out when it starts)."""
+    if not len(other.arc_unit):
+        return start
+    unit_at, home_at = _at(start.units, other.units), _at(start.homes, other.homes)
+    units, homes = tuple(unit_at), tuple(home_at)
+    unit = np.concatenate([start.arc_unit, _index(other.units, unit_at)[other.arc_unit]])
+    home = np.concatenate([start.arc_home, _index(other.homes, home_at)[other.arc_home]])
+    pairs = np.unique(unit * len(homes) + home)
+    return attrs.evolve(
+        start, units=units, homes=homes, arc_unit=pairs // len(homes), arc_home=pairs % len(homes)
+    )
+
+
+def _at(names: tuple[str, ...], more: tuple[str, ...]) -> dict[str, int]:
+    """Each of ``names``, then each new one of ``more``, with its position (in that order)."""
+    at: dict[str, int] = {}
+    for name in (*names, *more):
+        at.setdefault(name, len(at))
+    return at
 
 
 def _positions(scenario: Scenario, arcs: Arcs, unit: np.ndarray, home: np.ndarray) -> np.ndarray:
