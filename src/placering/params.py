@@ -118,8 +118,10 @@ class Tuning:
     #: Flow solves the branch and bound may spend on a stage before the MIP (or CP-SAT) takes it.
     branch_budget: int = attrs.field(default=2000, validator=f.int_between(0, _MOST))
     #: The same for one independent part: a part the flows' branch and bound has not closed in
-    #: this many flows is quicker for the MIP (county-xl).
-    part_branch_budget: int = attrs.field(default=300, validator=f.int_between(0, _MOST))
+    #: this many flows is quicker for the MIP. County-xl seeds 1, 2, 3, 5, 7, 8 and 10 took 85 s in all
+    #: with 300 (the earlier default), 69 with 150, 63 with 60 and 68 with 0; siblings-heavy
+    #: seed 3 2.9 -> 1.6 s with 60.
+    part_branch_budget: int = attrs.field(default=60, validator=f.int_between(0, _MOST))
     #: Parts with more units go straight from the dive to the MIP: each of their flows is slow,
     #: and a depth-first search over their many split groups rarely closes (national).
     mip_first: int = attrs.field(default=1000, validator=f.int_between(0, _MOST))
