@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import placering
 from conftest import examples
 from placering import Home, Policy, Region, Road, Scenario, eligibility
-from placering.eligibility import BLOCK, MAX_TAGS, RULES, Facts, arc_pairs, exclusion, passes
+from placering.eligibility import BLOCK, MAX_TAGS, RULES, Facts, arc_pairs, exclusion, may_be_used, passes
 from placering.io import region_from_dict
 from strategies import regions, scenario_dicts, scenarios
 
@@ -254,6 +254,9 @@ def test_eligible_homes_agrees_with_exclusion(scenario: Scenario) -> None:
     for child, homes in zip(scenario.children, eligible, strict=True):
         for j, home in enumerate(scenario.homes):
             assert (j in homes) == placering.eligible(scenario, child, home)
+    for j, home in enumerate(scenario.homes):
+        used = any(placering.exclusion(scenario, c, home) is None for c in scenario.children)
+        assert may_be_used(scenario, j) == used, home.id
 
 
 OK_HOME = {"id": "H", "kind": "municipal", "municipality": "B", "capacity": 1, "competences": ["npf"],

@@ -35,6 +35,7 @@ __all__ = [
     "eligible",
     "eligible_homes",
     "exclusion",
+    "may_be_used",
     "passes",
 ]
 
@@ -327,6 +328,15 @@ def arc_pairs(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     home = np.concatenate([h for _, h in found]) if found else np.zeros(0, dtype=np.int64)
     order = np.lexsort((home, child))
     return child[order].astype(np.int64, copy=False), home[order].astype(np.int64, copy=False)
+
+
+def may_be_used(scenario: Scenario, home: int) -> bool:
+    """Whether rules 1-6 let any child of ``scenario`` use home ``home`` (an index): a home none
+    may use has no arc, so what-ifs that add it need not build every arc to see that."""
+    if not scenario.children:
+        return False
+    facts = Facts.of(scenario)
+    return bool(np.any(passes(facts.pairs(np.arange(len(scenario.children)), home))))
 
 
 def eligible_homes(scenario: Scenario) -> list[tuple[int, ...]]:

@@ -33,6 +33,7 @@ import attrs
 import numpy as np
 
 from placering.comparison import yearly_cost
+from placering.eligibility import may_be_used
 from placering.exceptions import InvalidInputError
 from placering.matching.model import all_arcs
 from placering.matching.start import WarmStart
@@ -178,6 +179,8 @@ class _Solve:
         old = before.apply(year, self.profiles)
         # The extra home appended last: a renumbering of the homes of decision.apply(year).
         new = attrs.evolve(old, homes=[*old.homes, profile.home(m, recruited_id(m, name, count))])
+        if may_be_used(new, len(old.homes)):
+            return None  # before every arc is built (most often some child may use it)
         arcs = all_arcs(new)
         if _uses(arcs, len(old.homes)) or not _same_arcs(arcs, all_arcs(old)):
             return None
