@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import attrs
 
 from placering.comparison import yearly_cost
-from placering.matching.start import WarmStart
 from placering.params import SolveParams
 from placering.result import Plan, Totals
 from placering.scenario import Scenario
@@ -148,12 +147,11 @@ class Outcome:
         return data
 
 
-def outcome_of(scenario: Scenario, params: SolveParams, start: WarmStart | None = None) -> Outcome:
-    """Solve ``scenario`` without explanations, one worker (from ``start`` if given), and keep
-    what a sweep reports."""
+def outcome_of(scenario: Scenario, params: SolveParams) -> Outcome:
+    """Solve ``scenario`` without explanations, one worker, and keep what a sweep reports."""
     from placering.solve import solve
 
-    return plan_outcome(scenario, solve(scenario, params.replace(workers=1), explain=False, start=start))
+    return plan_outcome(scenario, solve(scenario, params.replace(workers=1), explain=False))
 
 
 def plan_outcome(scenario: Scenario, plan: Plan) -> Outcome:
