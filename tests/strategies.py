@@ -274,3 +274,45 @@ def separate_crowds(draw: st.DrawFn, places: tuple[int, ...] = (1, 1, 2, 3)) -> 
             merged["children"].append(c | {"id": f"P{i}{c['id']}", "municipality": town,
                                             "sibling_group": f"P{i}{c['sibling_group']}"})
     return merged
+
+
+@st.composite
+def linked_crowds(draw: st.DrawFn) -> dict[str, Any]:
+    """Two towns, each with three sibling pairs, two family homes of three places and a home
+    of two places a few km out, in a suburb. The flow splits a pair over the two homes in
+    town (a gap in km only), and pairs may cross to the other town's homes, so the towns make
+    one part; crossing costs more km than a town's own gap, so fixing by reduced costs parts
+    them again (:mod:`placering.matching.pieces`). A third town already takes the brute force
+    seconds."""
+    towns = 2
+    apart = draw(st.integers(35, 55))
+    municipalities = [f"T{i}" for i in range(towns)] + [f"S{i}" for i in range(towns)]
+    # Suburbs at different distances: each town's gap is its own.
+    roads = [{"from": f"T{i}", "to": f"S{i}", "km": draw(st.integers(4, 12))} for i in range(towns)]
+    roads += [{"from": f"T{i}", "to": f"T{i + 1}", "km": apart} for i in range(towns - 1)]
+    homes: list[dict[str, Any]] = []
+    children: list[dict[str, Any]] = []
+    for i in range(towns):
+        for town, capacity in ((f"T{i}", 3), (f"T{i}", 3), (f"S{i}", 2)):
+            homes.append({"id": f"H{len(homes)}", "kind": "municipal", "municipality": town, "capacity": capacity})
+        for pair in range(3):
+            for _ in range(2):
+                age = draw(st.integers(3, 16))
+                children.append({"id": f"C{len(children)}", "municipality": f"T{i}", "age": age,
+                                 "sibling_group": f"G{i}{pair}"})
+    # A child with a home of its own far away: the towns are then not the whole matching, so
+    # they are settled as a part.
+    municipalities.append("F")
+    roads.append({"from": "T0", "to": "F", "km": 500})
+    homes.append({"id": f"H{len(homes)}", "kind": "municipal", "municipality": "F", "capacity": 1})
+    children.append({"id": f"C{len(children)}", "municipality": "F", "age": 10})
+    return {
+        "region": {
+            "name": "linked",
+            "municipalities": [{"code": m, "name": m, "lat": 60.0, "lon": 15.0} for m in municipalities],
+            "roads": roads,
+        },
+        "policy": {"max_km": {"municipal": 60, "consultant": 150}},
+        "homes": homes,
+        "children": children,
+    }

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 import placering
 from brute import brute_force, lex_leq, same_vector
 from conftest import examples
-from placering.matching import columns, lexicographic
+from placering.matching import columns, lexicographic, pieces
 from placering.result import StageStats
-from strategies import crowded_families, home_dicts, scenario_dicts, separate_crowds
+from strategies import crowded_families, home_dicts, linked_crowds, scenario_dicts, separate_crowds
 
 #: Column generation on every instance, starting from no arc at all and taking in one per
 #: unit and round, so that pricing finds every arc the optimum uses, often only after the
@@ -313,6 +313,12 @@ PATHS: dict[str, tuple[dict[str, Any], tuple[str, ...], Ran, st.SearchStrategy[d
         lambda stages: any("mip" in s.parts for s in stages),
         separate_crowds(),
     ),
+    "mip by pieces": (
+        {"dive": False, "part_branch_budget": 0},
+        (),
+        lambda stages: any(s.pieces for s in stages),
+        linked_crowds(),
+    ),
     "whole mip": (
         {"dive": False, "branch_budget": 0, "greedy_budget": 0},
         ("by_part",),
@@ -498,3 +504,27 @@ def test_flow_pipeline_agrees_with_cp_sat_on_a_county_sample(seed: int) -> None:
     else:  # CP-SAT ran out of time: its plan can be no better than the proven optimum
         assert lex_leq(flow.totals.vector(scenario.policy.effective_objective()),
                        cpsat.totals.vector(scenario.policy.effective_objective()))
+
+
+@settings(max_examples=examples(20), deadline=None, **SETTINGS)
+@given(linked_crowds())
+def test_pieces_of_a_part_are_narrowed_by_their_own_excess(data: dict[str, Any]) -> None:
+    """Where fixing by reduced costs parts a part into pieces, each piece is fixed again for
+    its own plan's excess over the flow (below the part's) before its MIP, and the plan is
+    still CP-SAT's optimum."""
+    scenario = placering.scenario_from_dict(data)
+    narrowed: list[int] = []
+    real = pieces.optimal_face
+
+    def spy(state: Any, rc: Any, gap: int, within: Any = None) -> Any:
+        narrowed.append(gap)
+        return real(state, rc, gap, within)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pieces, "optimal_face", spy)
+        plan = placering.solve(scenario, placering.SolveParams(seed=0, workers=1))
+    assert narrowed and any(s.pieces for s in plan.solver.by_stage)
+    assert "optimal" == plan.status
+    assert [] == placering.check_plan(scenario, plan)
+    exact = placering.solve(scenario, placering.SolveParams(seed=0, workers=1, strategy="cp-sat"))
+    assert same_vector(_vector(scenario, exact), _vector(scenario, plan))

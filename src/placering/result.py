@@ -200,8 +200,9 @@ class StageStats:
     costs scaled to whole numbers); ``bound`` is the flow's LP bound (0 where none was
     solved). ``parts`` says, for each independent part holding a split sibling group, how it
     was settled (``dive``, ``branch and bound`` or ``mip``). ``flows`` counts the min-cost
-    flows solved, ``mips`` the MIPs given to SCIP, and ``mip_vars`` and ``mip_rows`` the size of
-    the largest of them.
+    flows solved, ``mips`` the MIPs given to SCIP, ``mip_vars`` and ``mip_rows`` the size of
+    the largest of them, and ``pieces`` how many of them settled a piece of a part, smaller
+    than the part, that fixing by reduced costs left independent.
     """
 
     terms: tuple[str, ...] = attrs.field(converter=_strings)
@@ -217,6 +218,7 @@ class StageStats:
     mips: int = 0
     mip_vars: int = 0
     mip_rows: int = 0
+    pieces: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         data = attrs.asdict(self)

@@ -158,30 +158,43 @@ class Face:
     full: list[int]
 
 
-def optimal_face(state: State, rc: ReducedCosts, gap: int) -> Face:
-    """What every plan of value ``<= bound + gap`` must look like (see this module's docstring)."""
+def optimal_face(state: State, rc: ReducedCosts, gap: int, within: np.ndarray | None = None) -> Face:
+    """What every plan of value ``<= bound + gap`` must look like (see this module's docstring).
+
+    With ``within`` (bool per unit), only what concerns those units and the homes their arcs
+    reach: a piece of the matching that shares no home with the rest (see
+    :mod:`placering.matching.pieces`) needs only its own plan's excess as ``gap``.
+    """
     def above(values: np.ndarray) -> np.ndarray:  # boolean even for Python-int (object) arrays
         return np.asarray(values > gap, dtype=bool)
 
     unit_of = state.arrays.arc_unit
+    arc_in = np.ones(len(rc.arc_ids), dtype=bool) if within is None else within[unit_of[rc.arc_ids]]
+    unplaced_in = np.ones(len(rc.unplaced_units), dtype=bool) if within is None else within[rc.unplaced_units]
+    full = np.asarray(state.full, dtype=bool)
+    homes_in = ~full
+    if within is not None:
+        reached = np.zeros(len(full), dtype=bool)
+        # Through arcs still open only: a home the piece no longer reaches may be another's.
+        reached[state.arrays.arc_home[rc.arc_ids[arc_in & np.asarray(state.active, dtype=bool)[rc.arc_ids]]]] = True
+        homes_in &= reached
     forced: list[tuple[int, int]] = []
     taken: set[int] = set()
-    for a in rc.arc_ids[above(-rc.arcs)].tolist():
+    for a in rc.arc_ids[arc_in & above(-rc.arcs)].tolist():
         u = int(unit_of[a])
         if u not in taken:
             taken.add(u)
             forced.append((u, a))
-    for u in rc.unplaced_units[above(-rc.unplaced)].tolist():
+    for u in rc.unplaced_units[unplaced_in & above(-rc.unplaced)].tolist():
         if u not in taken:
             taken.add(u)
             forced.append((u, state.n_arcs + u))
-    full = np.asarray(state.full, dtype=bool)
     return Face(
-        arcs_off=rc.arc_ids[above(rc.arcs)].tolist(),
+        arcs_off=rc.arc_ids[arc_in & above(rc.arcs)].tolist(),
         forced=forced,
-        unplaced_off=rc.unplaced_units[above(rc.unplaced)].tolist(),
-        empty=np.flatnonzero(~full & above(rc.homes)).tolist(),
-        full=np.flatnonzero(~full & above(-rc.homes)).tolist(),
+        unplaced_off=rc.unplaced_units[unplaced_in & above(rc.unplaced)].tolist(),
+        empty=np.flatnonzero(homes_in & above(rc.homes)).tolist(),
+        full=np.flatnonzero(homes_in & above(-rc.homes)).tolist(),
     )
 
 

@@ -423,6 +423,7 @@ class _Run:
                     mips=tally.mips if i == k else 0,
                     mip_vars=tally.mip_vars if i == k else 0,
                     mip_rows=tally.mip_rows if i == k else 0,
+                    pieces=tally.pieces if i == k else 0,
                 )
             )
             logger.info(

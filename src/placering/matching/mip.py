@@ -20,6 +20,7 @@ from placering import _ortools
 from placering.exceptions import SolverError
 from placering.matching.duals import ReducedCosts, apply_face, optimal_face, reduced_costs
 from placering.matching.flow import FlowStage, flow_stage, split_in
+from placering.matching.pieces import pieces
 from placering.matching.state import Costs, State, copy_state
 
 __all__ = ["by_mip"]
@@ -110,25 +111,40 @@ def _stage_optimum(
         part.choice = part.flow_choice(stage, -2)
     # A plan at the flow's bound lies on its optimal face, which has far fewer arcs than the
     # node: look there first, and search the node only if the face has no plan.
+    def by_pieces(on: State, gap: int | None, *, exists: bool) -> _Settled:
+        return part.by_pieces(
+            on, stage, rc, gap, coeff, weights, arcs_of, into, deadline, exists=exists, seed=seed, log=log
+        )
+
     face = copy_state(node)
     apply_face(face, optimal_face(face, rc, 0), arcs_of, into)
-    result, plan = part.settle(face, coeff, weights, left, exists=False, seed=seed, log=log)
-    if result.objective is not None and result.objective != flow_value:
-        raise SolverError(f"A plan on a part's optimal face has value {result.objective}, not {flow_value}.")
-    if result.infeasible:
-        wide = node
+    settled = by_pieces(face, 0, exists=False)
+    if settled.objective is not None and settled.objective != flow_value:
+        raise SolverError(f"A plan on a part's optimal face has value {settled.objective}, not {flow_value}.")
+    if settled.infeasible:
+        wide, gap = node, None
         if upper is not None:
             # Reduced-cost fixing against the hint: a plan using an arc priced above the hint's
             # excess over the bound is worse than the hint, so only arcs within it stay (on
             # national's second round, the cost stage took 222 s instead of 343 s; km's excess
             # is too wide against its prices to cut much).
-            wide = copy_state(node)
-            apply_face(wide, optimal_face(wide, rc, upper - flow_value), arcs_of, into)
-        result, plan = part.settle(wide, coeff, weights, _left(deadline), exists=True, seed=seed, log=log)
-    if not result.proven or plan is None or result.objective is None:
+            wide, gap = copy_state(node), upper - flow_value
+            apply_face(wide, optimal_face(wide, rc, gap), arcs_of, into)
+        settled = by_pieces(wide, gap, exists=True)
+    if settled.plan is None or settled.objective is None:
         return None
-    part.choice = plan
-    return result.objective
+    part.choice = settled.plan
+    return settled.objective
+
+
+@attrs.frozen
+class _Settled:
+    """A part's (or piece's) proven optimum and its plan as arcs (-1 unplaced), both ``None``
+    when not proven; ``infeasible`` when no plan exists where the MIP looked."""
+
+    objective: int | None
+    plan: np.ndarray | None
+    infeasible: bool
 
 
 def _left(deadline: float | None) -> float | None:
@@ -209,6 +225,61 @@ class _Part:
         chosen[self.local[arrays.arc_unit[on]]] = on
         return chosen
 
+    def by_pieces(
+        self,
+        on: State,
+        stage: FlowStage,
+        rc: ReducedCosts,
+        gap: int | None,
+        coeff: Costs,
+        weights: tuple[int, ...],
+        arcs_of: Sequence[Sequence[int]],
+        into: Sequence[Sequence[int]],
+        deadline: float | None,
+        *,
+        exists: bool,
+        seed: int,
+        log: bool,
+    ) -> _Settled:
+        """The part's optimum on ``on`` (fixed for plans within ``gap`` of the flow), a MIP per
+        independent piece that holds a split unit (:func:`placering.matching.pieces.pieces`),
+        the flow's plan elsewhere. A cap on an earlier stage ties the pieces together, so with
+        caps, or no ``gap`` known, the part is one MIP."""
+        if self.caps or gap is None:
+            return self.settle(on, coeff, weights, _left(deadline), exists=exists, seed=seed, log=log)
+        choice = self.choice
+
+        def excess(piece: set[int]) -> int:
+            if gap == 0 or choice is None:
+                return gap  # no narrowing: a plan at the bound, or none to narrow against
+            mine = np.zeros(len(self.mine), dtype=bool)
+            mine[list(piece)] = True
+            units = np.flatnonzero(mine)
+            kept = choice[self.local[units]]
+            per_child = np.where(kept >= 0, coeff.arc[np.maximum(kept, 0)], coeff.unplaced[units])
+            return int((per_child * on.arrays.unit_size[units]).sum()) - _part_value(on, stage, coeff, mine)
+
+        split = split_in(stage, self.units)
+        found = pieces(on, rc, set(split), gap, excess, arcs_of, into)
+        free = sum(1 for u in self.part.tolist() if on.forced[u] is None)
+        if len(found) == 1 and len(found[0]) == free:
+            return self.settle(on, coeff, weights, _left(deadline), exists=exists, seed=seed, log=log)
+        chosen = self.flow_choice(stage, -1)
+        chosen[self.local[split]] = -2  # each in a piece, so each set below
+        for piece in found:
+            sub = _Part.of(on, piece, arcs_of, None)
+            if choice is not None:
+                sub.choice = choice[self.local[sub.part]]
+            on.tally.pieces += 1
+            settled = sub.settle(on, coeff, weights, _left(deadline), exists=exists, seed=seed, log=log)
+            if settled.plan is None:
+                return settled
+            chosen[self.local[sub.part]] = settled.plan
+        value = self.value_of(on, coeff, chosen)
+        if value is None:
+            raise SolverError("The plans of a part's pieces do not make a plan of the part.")
+        return _Settled(objective=value, plan=chosen, infeasible=False)
+
     def settle(
         self,
         on: State,
@@ -219,8 +290,8 @@ class _Part:
         exists: bool,
         seed: int,
         log: bool,
-    ) -> tuple[_ortools.AssignmentResult, np.ndarray | None]:
-        """The MIP on ``on``'s arcs of the part, and its plan as arcs (-1 unplaced)."""
+    ) -> _Settled:
+        """The MIP on ``on``'s arcs of the part."""
         arrays, part, n_arcs = on.arrays, self.part, on.n_arcs
         arcs = np.flatnonzero(on.active & self.mine[arrays.arc_unit])
         position = np.full(n_arcs, -2, dtype=np.int64)  # -2: an arc the model no longer has
@@ -251,9 +322,13 @@ class _Part:
             log=log,
             surely_feasible=exists,
         )
-        if result.choice is None:
-            return result, None
-        return result, np.where(result.choice >= 0, arcs[np.maximum(result.choice, 0)], -1)
+        if not result.proven or result.choice is None:
+            return _Settled(objective=None, plan=None, infeasible=result.infeasible)
+        return _Settled(
+            objective=result.objective,
+            plan=np.where(result.choice >= 0, arcs[np.maximum(result.choice, 0)], -1),
+            infeasible=False,
+        )
 
     def plan(self) -> list[int]:
         """The arc and unplaced values of the part's plan (0 for every other unit)."""

@@ -24,7 +24,8 @@ import attrs
 
 from placering.matching.duals import ReducedCosts, apply_face, optimal_face, reduced_costs
 from placering.matching.flow import FlowStage, flow_stage, split_in
-from placering.matching.state import Costs, State, component, copy_state, fix_unit, hold
+from placering.matching.pieces import components_holding
+from placering.matching.state import Costs, State, copy_state, fix_unit, hold
 from placering.params import Tuning
 
 __all__ = ["PART_METHODS", "branch_and_bound", "by_part", "dive_on_face"]
@@ -198,14 +199,7 @@ def _parts(
     state: State, stage: FlowStage, arcs_of: Sequence[Sequence[int]], into: Sequence[Sequence[int]]
 ) -> list[set[int]]:
     """The independent parts of the matching that hold a unit the flow splits."""
-    parts: list[set[int]] = []
-    covered: set[int] = set()
-    for u in stage.split:
-        if u not in covered:
-            part = component(state, u, arcs_of, into)
-            covered |= part
-            parts.append(part)
-    return parts
+    return components_holding(state, set(stage.split), arcs_of, into)
 
 
 def _settle_part(

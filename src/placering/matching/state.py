@@ -42,10 +42,11 @@ class Tally:
     mips: int = 0  # MIPs handed to SCIP
     mip_vars: int = 0  # variables of the largest of them
     mip_rows: int = 0  # and its rows
+    pieces: int = 0  # of them, MIPs over a piece of a part (see placering.matching.pieces)
     parts: list[str] = attrs.field(factory=list)  # per independent part settled: how
 
     def reset(self) -> None:
-        self.flows = self.mips = self.mip_vars = self.mip_rows = 0
+        self.flows = self.mips = self.mip_vars = self.mip_rows = self.pieces = 0
         self.parts = []
 
 
