@@ -89,7 +89,8 @@ def _stage_optimum(
     log: bool,
 ) -> int | None:
     """The part's optimum in one stage, leaving its plan in ``part.choice``; ``None`` when the
-    MIP is not proven in time."""
+    MIP is not proven in time. Where fixing by reduced costs leaves the part in independent
+    pieces, each piece gets its own MIP (:meth:`_Part.by_pieces`)."""
     node = part.node
     if not split_in(stage, part.units) and all(
         _part_value(node, stage, kept, part.mine) <= limit for kept, limit in part.caps
@@ -109,13 +110,14 @@ def _stage_optimum(
         # The flow's whole units where it put them, its split ones left open: the MIP solver
         # then completes the plan in a small sub-problem first.
         part.choice = part.flow_choice(stage, -2)
-    # A plan at the flow's bound lies on its optimal face, which has far fewer arcs than the
-    # node: look there first, and search the node only if the face has no plan.
+
     def by_pieces(on: State, gap: int | None, *, exists: bool) -> _Settled:
         return part.by_pieces(
             on, stage, rc, gap, coeff, weights, arcs_of, into, deadline, exists=exists, seed=seed, log=log
         )
 
+    # A plan at the flow's bound lies on its optimal face, which has far fewer arcs than the
+    # node: look there first, and search the node only if the face has no plan.
     face = copy_state(node)
     apply_face(face, optimal_face(face, rc, 0), arcs_of, into)
     settled = by_pieces(face, 0, exists=False)
